@@ -1,0 +1,11 @@
+"""hashrisk: Bitcoin mining economics and the mechanical flows around it.
+
+Layers (imports go one way, top depends on bottom)::
+
+    cli/                  thin shell: parse input, call the library, render
+    economics/            pure vectorised models: hashprice, breakeven, production cost, cost curve, fleet
+    chain/                consensus-exact protocol rules: subsidy, nBits/target/difficulty, retarget
+    data/                 embedded snapshot, sources and store (I/O only here and above)
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Consensus-exact protocol rules (no I/O)."""

@@ -1,0 +1,1 @@
+"""Pure vectorised mining-economics models (no I/O)."""
