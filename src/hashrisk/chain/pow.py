@@ -66,7 +66,7 @@ def decode_compact(bits: int) -> CompactDecoding:
     The compact format is a 1-byte exponent (size in bytes) and a 23-bit mantissa with a sign bit::
 
         size = bits >> 24; word = bits & 0x007fffff
-        target = word >> 8*(3-size)          if size <= 3
+        word = word >> 8*(3-size); target = word  if size <= 3
         target = word << 8*(size-3)          otherwise
         negative = word != 0 and bits & 0x00800000
         overflow = word != 0 and (size > 34 or (word > 0xff and size > 33) or (word > 0xffff and size > 32))
@@ -76,7 +76,11 @@ def decode_compact(bits: int) -> CompactDecoding:
     bits = _as_bits(bits)
     size = bits >> 24
     word = bits & 0x007FFFFF
-    target = word >> (8 * (3 - size)) if size <= 3 else (word << (8 * (size - 3))) % UINT256_MOD
+    if size <= 3:
+        word >>= 8 * (3 - size)  # Core shifts nWord in place: the flags below see the shifted word
+        target = word
+    else:
+        target = (word << (8 * (size - 3))) % UINT256_MOD
     negative = word != 0 and (bits & 0x00800000) != 0
     overflow = word != 0 and (size > 34 or (word > 0xFF and size > 33) or (word > 0xFFFF and size > 32))
     return CompactDecoding(target=target, negative=negative, overflow=overflow)

@@ -1,0 +1,100 @@
+"""Shared pieces of the command-line shell: error handling, JSON output, snapshot resolution, display units."""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import numpy as np
+import typer
+from rich.console import Console
+
+from hashrisk.data.snapshot import NetworkSnapshot
+from hashrisk.errors import DataError, HashriskError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+console = Console()
+err_console = Console(stderr=True)
+
+JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object on stdout instead of tables.")
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn hashrisk's own errors into a one-line message on stderr and exit status 2 (no traceback)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except HashriskError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return _jsonable(obj.item())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    return obj
+
+
+def emit_json(obj: dict[str, Any]) -> None:
+    """Write exactly one JSON object on stdout (NaN and infinities become null)."""
+    sys.stdout.write(json.dumps(_jsonable(obj), allow_nan=False) + "\n")
+
+
+def resolve_snapshot(
+    snapshot_file: Path | None = None,
+    date: str | None = None,
+    home: Path | None = None,
+    **overrides: float | None,
+) -> NetworkSnapshot:
+    """The snapshot a command works on: the stored `date` (else the embedded one), then a TOML file, then flags.
+
+    Without stored data for `date`, a warning on stderr says how to get some and the embedded snapshot is used.
+    """
+    base = NetworkSnapshot.embedded()
+    if date is not None:
+        try:
+            base = NetworkSnapshot.from_store(date, home=home)
+        except DataError as exc:
+            err_console.print(
+                f"[yellow]warning:[/] {exc}\nFalling back to the embedded {base.date} snapshot.", highlight=False
+            )
+    if snapshot_file is not None:
+        base = NetworkSnapshot.from_toml(snapshot_file, base)
+    flags = {k: v for k, v in overrides.items() if v is not None}
+    return base.override(source="command-line flag", **flags) if flags else base
+
+
+def eh_s(hashrate_ths: float) -> str:
+    """Display a hashrate [TH/s] in EH/s."""
+    return f"{hashrate_ths / 1e6:,.1f} EH/s"
+
+
+def usd(x: float, digits: int = 0) -> str:
+    """Display a USD amount."""
+    return "n/a" if not math.isfinite(x) else f"${x:,.{digits}f}"
+
+
+def pct(x: float, digits: int = 1) -> str:
+    """Display a fraction as a percentage."""
+    return "n/a" if not math.isfinite(x) else f"{100 * x:.{digits}f}%"
