@@ -11,14 +11,18 @@ from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(os.environ.get("HASHRISK_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+SHARED_DATA = Path(
+    os.environ.get("HASHRISK_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """Folder of the reference data (../shared/data next to the checkout, or $HASHRISK_SHARED_DATA)."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"reference data folder {SHARED_DATA} is absent (set HASHRISK_SHARED_DATA to point at it)")
+        pytest.skip(
+            f"reference data folder {SHARED_DATA} is absent (set HASHRISK_SHARED_DATA to point at it)"
+        )
     return SHARED_DATA
 
 

@@ -52,5 +52,7 @@ def check_pue(field: str, value: npt.ArrayLike) -> npt.NDArray[np.float64]:
     arr = _as_float(field, value)
     bad = ~(np.isfinite(arr) & (arr >= 1))
     if bad.any():
-        raise InputError(field, _first_bad(arr, bad), "a power usage effectiveness >= 1 (1.10 = 10% overhead)")
+        raise InputError(
+            field, _first_bad(arr, bad), "a power usage effectiveness >= 1 (1.10 = 10% overhead)"
+        )
     return arr

@@ -15,7 +15,9 @@ T0 = 1_780_000_000
 
 def test_locked_in_equals_consensus() -> None:
     last = T0 + 2015 * 590
-    est = estimate_next_adjustment(BITS, T0, 2016, last + 30, last_block_time=last, epoch_start_height=951_552)
+    est = estimate_next_adjustment(
+        BITS, T0, 2016, last + 30, last_block_time=last, epoch_start_height=951_552
+    )
     assert est.locked_in and est.blocks_remaining == 0
     assert est.next_bits_p50 == next_bits(BITS, T0, last)
     assert est.change_pct_p05 == est.change_pct_p50 == est.change_pct_p95
@@ -90,7 +92,12 @@ def test_band_coverage_on_simulated_epochs() -> None:
     ],
 )
 def test_bad_input(kwargs: dict[str, object], field: str) -> None:
-    args: dict[str, object] = {"current_bits": BITS, "epoch_start_time": T0, "blocks_mined": 10, "now": T0 + 6000}
+    args: dict[str, object] = {
+        "current_bits": BITS,
+        "epoch_start_time": T0,
+        "blocks_mined": 10,
+        "now": T0 + 6000,
+    }
     args.update(kwargs)
     with pytest.raises(InputError) as info:
         estimate_next_adjustment(**args)  # type: ignore[arg-type]

@@ -44,12 +44,20 @@ SET_COMPACT_VECTORS = [
     (0x04123456, 0x12345600, 0x04123456, False, False),
     (0x04923456, 0x12345600, 0x04923456, True, False),
     (0x05009234, 0x92340000, 0x05009234, False, False),
-    (0x20123456, 0x1234560000000000000000000000000000000000000000000000000000000000, 0x20123456, False, False),
+    (
+        0x20123456,
+        0x1234560000000000000000000000000000000000000000000000000000000000,
+        0x20123456,
+        False,
+        False,
+    ),
 ]
 
 
 @pytest.mark.parametrize(("compact", "value", "recompact", "negative", "overflow"), SET_COMPACT_VECTORS)
-def test_set_compact_vectors(compact: int, value: int, recompact: int, negative: bool, overflow: bool) -> None:
+def test_set_compact_vectors(
+    compact: int, value: int, recompact: int, negative: bool, overflow: bool
+) -> None:
     d = decode_compact(compact)
     assert (d.target, d.negative, d.overflow) == (value, negative, overflow)
     assert target_to_bits(d.target, negative=d.negative) == recompact
@@ -63,7 +71,12 @@ def test_overflow_vector_and_no_sign_bit_on_encode() -> None:
 
 @pytest.mark.parametrize(
     ("bits", "what"),
-    [(0x04923456, "non-negative"), (0xFF123456, "fits in 256 bits"), (0x01003456, "non-zero"), (0, "non-zero")],
+    [
+        (0x04923456, "non-negative"),
+        (0xFF123456, "fits in 256 bits"),
+        (0x01003456, "non-zero"),
+        (0, "non-zero"),
+    ],
 )
 def test_invalid_bits_raise_named_error(bits: int, what: str) -> None:
     with pytest.raises(ConsensusError) as info:
@@ -137,7 +150,9 @@ def test_valid_bits_round_trip(bits: int) -> None:
 
 
 @given(
-    st.integers(min_value=0x1B000000, max_value=0x1D00FFFF).filter(lambda b: 0x008000 <= b & 0xFFFFFF < 0x800000),
+    st.integers(min_value=0x1B000000, max_value=0x1D00FFFF).filter(
+        lambda b: 0x008000 <= b & 0xFFFFFF < 0x800000
+    ),
     st.integers(min_value=-10 * TARGET_TIMESPAN_S, max_value=10 * TARGET_TIMESPAN_S),
 )
 def test_retarget_clamp(bits: int, timespan: int) -> None:

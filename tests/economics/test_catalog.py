@@ -9,8 +9,17 @@ from hashrisk.economics.catalog import CATALOG_COLUMNS, find_model, load_catalog
 from hashrisk.errors import UnknownNameError
 
 REQUIRED = [
-    "Antminer S9", "Antminer S19j Pro", "Antminer S19 XP", "Antminer S21", "Antminer S21 Pro", "Antminer S21 XP",
-    "Antminer S21 XP Hydro", "Whatsminer M30S+", "Whatsminer M60", "Whatsminer M60S", "Whatsminer M66S",
+    "Antminer S9",
+    "Antminer S19j Pro",
+    "Antminer S19 XP",
+    "Antminer S21",
+    "Antminer S21 Pro",
+    "Antminer S21 XP",
+    "Antminer S21 XP Hydro",
+    "Whatsminer M30S+",
+    "Whatsminer M60",
+    "Whatsminer M60S",
+    "Whatsminer M66S",
 ]
 
 

@@ -176,9 +176,20 @@ def estimate_next_adjustment(
         change = _change_pct(current_bits, new_bits)
         span = last_block_time - epoch_start_time
         return AdjustmentEstimate(
-            retarget_height, True, blocks_mined, 0, span / observed,
-            change, change, change, change, new_bits,
-            float(last_block_time), float(last_block_time), float(last_block_time), float(last_block_time),
+            retarget_height,
+            True,
+            blocks_mined,
+            0,
+            span / observed,
+            change,
+            change,
+            change,
+            change,
+            new_bits,
+            float(last_block_time),
+            float(last_block_time),
+            float(last_block_time),
+            float(last_block_time),
         )
 
     k = max(0, prior_blocks - observed)

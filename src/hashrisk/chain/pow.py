@@ -20,6 +20,7 @@ from fractions import Fraction
 import numpy as np
 import numpy.typing as npt
 
+from hashrisk._validate import check_nonnegative, check_positive
 from hashrisk.errors import ConsensusError, InputError
 
 UINT256_MOD = 1 << 256
@@ -204,7 +205,9 @@ def difficulty_to_target(difficulty: float) -> int:
         raise InputError("difficulty", difficulty, "a finite number > 0")
     target = math.floor(Fraction(DIFF1_TARGET) / Fraction(difficulty))
     if target >= UINT256_MOD:
-        raise InputError("difficulty", difficulty, f"a difficulty >= {float(Fraction(DIFF1_TARGET, UINT256_MOD))}")
+        raise InputError(
+            "difficulty", difficulty, f"a difficulty >= {float(Fraction(DIFF1_TARGET, UINT256_MOD))}"
+        )
     if target == 0:
         raise InputError("difficulty", difficulty, f"a difficulty <= {DIFF1_TARGET}")
     return target
@@ -264,14 +267,16 @@ def expected_blocks(hashrate_ths: ArrayLike, difficulty: ArrayLike, seconds: Arr
 
     ``blocks = hashrate_ths * 1e12 * seconds / (difficulty * 2**32)`` [blocks]; broadcasts.
     """
-    return np.asarray(hashrate_ths, float) * 1e12 * np.asarray(seconds, float) / (
-        np.asarray(difficulty, float) * HASHES_PER_DIFFICULTY
-    )
+    hashes = check_nonnegative("hashrate_ths", hashrate_ths) * 1e12 * check_nonnegative("seconds", seconds)
+    return hashes / (check_positive("difficulty", difficulty) * HASHES_PER_DIFFICULTY)
 
 
-def hashrate_ths_from_difficulty(difficulty: ArrayLike, block_interval_s: ArrayLike = TARGET_SPACING_S) -> FloatArray:
+def hashrate_ths_from_difficulty(
+    difficulty: ArrayLike, block_interval_s: ArrayLike = TARGET_SPACING_S
+) -> FloatArray:
     """Hashrate implied by `difficulty` at a mean block interval [TH/s].
 
     ``hashrate_ths = difficulty * 2**32 / block_interval_s / 1e12``; broadcasts.
     """
-    return np.asarray(difficulty, float) * HASHES_PER_DIFFICULTY / np.asarray(block_interval_s, float) / 1e12
+    hashes_per_s = check_positive("difficulty", difficulty) * HASHES_PER_DIFFICULTY
+    return hashes_per_s / check_positive("block_interval_s", block_interval_s) / 1e12

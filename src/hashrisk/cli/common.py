@@ -77,7 +77,8 @@ def resolve_snapshot(
             base = NetworkSnapshot.from_store(date, home=home)
         except DataError as exc:
             err_console.print(
-                f"[yellow]warning:[/] {exc}\nFalling back to the embedded {base.date} snapshot.", highlight=False
+                f"[yellow]warning:[/] {exc}\nFalling back to the embedded {base.date} snapshot.",
+                highlight=False,
             )
     if snapshot_file is not None:
         base = NetworkSnapshot.from_toml(snapshot_file, base)

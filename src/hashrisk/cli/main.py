@@ -32,7 +32,7 @@ from hashrisk.economics.machine import (
     breakeven_price_usd,
     daily_profit_usd,
 )
-from hashrisk.economics.revenue import hashprice_sats_per_th_day, hashprice_usd_per_ph_day
+from hashrisk.economics.revenue import hashprice_usd_per_ph_day
 from hashrisk.errors import InputError
 
 app = typer.Typer(
@@ -41,14 +41,20 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-chain_app = typer.Typer(help="Consensus rules: subsidy, retarget, next-adjustment estimate.", no_args_is_help=True)
+chain_app = typer.Typer(
+    help="Consensus rules: subsidy, retarget, next-adjustment estimate.", no_args_is_help=True
+)
 app.add_typer(chain_app, name="chain")
 app.add_typer(data_app, name="data")
 
-SNAPSHOT_OPTION = typer.Option(None, "--snapshot", help="TOML file overriding snapshot fields.", dir_okay=False)
+SNAPSHOT_OPTION = typer.Option(
+    None, "--snapshot", help="TOML file overriding snapshot fields.", dir_okay=False
+)
 PRICE_OPTION = typer.Option(None, "--price", help="BTC price [USD] (default: the snapshot's).")
 DATE_OPTION = typer.Option(None, "--date", help="Use the stored snapshot of this day (YYYY-MM-DD).")
-HOME_OPTION = typer.Option(None, "--home", help="Data directory (default: $HASHRISK_HOME or the user data dir).")
+HOME_OPTION = typer.Option(
+    None, "--home", help="Data directory (default: $HASHRISK_HOME or the user data dir)."
+)
 
 
 def _version(value: bool) -> None:
@@ -59,7 +65,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version."
+    ),
 ) -> None:
     """hashrisk command-line interface."""
 
@@ -70,7 +78,9 @@ def _fleet_spec(path: Path | None) -> FleetSpec:
     try:
         text = path.read_text(encoding="utf-8")
     except (FileNotFoundError, IsADirectoryError, UnicodeDecodeError) as exc:
-        raise InputError("fleet", str(path), f"a readable UTF-8 TOML file ({exc.__class__.__name__})") from None
+        raise InputError(
+            "fleet", str(path), f"a readable UTF-8 TOML file ({exc.__class__.__name__})"
+        ) from None
     return FleetSpec.from_toml_text(text, origin=str(path))
 
 
@@ -80,7 +90,9 @@ def cost(
     power_price: float = typer.Option(0.05, "--power-price", help="Uniform power price [USD/kWh]."),
     price: float | None = PRICE_OPTION,
     snapshot: Path | None = SNAPSHOT_OPTION,
-    fleet_file: Path | None = typer.Option(None, "--fleet", help="Fleet TOML (default: packaged assumptions)."),
+    fleet_file: Path | None = typer.Option(
+        None, "--fleet", help="Fleet TOML (default: packaged assumptions)."
+    ),
     date: str | None = DATE_OPTION,
     home: Path | None = HOME_OPTION,
     json_out: bool = JSON_OPTION,
@@ -93,29 +105,45 @@ def cost(
     if json_out:
         emit_json({"snapshot": snap.to_dict(), **summary})
         return
-    e = summary["electricity_only_usd_per_btc"]
     table = Table(title=f"Production cost of 1 BTC, {snap.date} (BTC {usd(snap.price_usd)})")
     table.add_column("measure")
     table.add_column("value", justify="right")
     table.add_column("basis")
-    table.add_row("hashprice", f"${summary['hashprice_usd_per_ph_day']:.2f}/PH/day",
-                  f"difficulty {snap.difficulty:,.0f}, fees {snap.fees_btc_per_block} BTC/block")
+    table.add_row(
+        "hashprice",
+        f"${summary['hashprice_usd_per_ph_day']:.2f}/PH/day",
+        f"difficulty {snap.difficulty:,.0f}, fees {snap.fees_btc_per_block} BTC/block",
+    )
     for bound in ("lower", "best_guess", "upper"):
         b = result.basket[bound]
-        table.add_row(f"electricity-only, {bound.replace('_', ' ')}", usd(b.electricity_cost_usd_per_btc),
-                      f"basket {b.efficiency_j_per_th:.1f} J/TH, PUE {b.pue}, ${power_price}/kWh")
-    table.add_row("electricity-only, fleet", usd(summary["electricity_only_fleet_usd_per_btc"]),
-                  f"fleet {fleet.mean_wall_efficiency_j_per_th:.1f} J/TH at the wall (assumption)")
+        table.add_row(
+            f"electricity-only, {bound.replace('_', ' ')}",
+            usd(b.electricity_cost_usd_per_btc),
+            f"basket {b.efficiency_j_per_th:.1f} J/TH, PUE {b.pue}, ${power_price}/kWh",
+        )
+    table.add_row(
+        "electricity-only, fleet",
+        usd(summary["electricity_only_fleet_usd_per_btc"]),
+        f"fleet {fleet.mean_wall_efficiency_j_per_th:.1f} J/TH at the wall (assumption)",
+    )
     table.add_row("  per +$0.01/kWh", usd(summary["electricity_usd_per_btc_per_cent_per_kwh"]), "linear")
-    table.add_row("all-in (fleet)", usd(summary["all_in_usd_per_btc"]["total"]),
-                  "electricity + other opex + depreciation (assumptions)")
+    table.add_row(
+        "all-in (fleet)",
+        usd(summary["all_in_usd_per_btc"]["total"]),
+        "electricity + other opex + depreciation (assumptions)",
+    )
     curve = summary["cost_curve"]
-    table.add_row("cost curve median", usd(curve["breakeven_p50_usd"]), "cohorts' own power prices (assumption)")
+    table.add_row(
+        "cost curve median", usd(curve["breakeven_p50_usd"]), "cohorts' own power prices (assumption)"
+    )
     table.add_row("marginal cost", usd(curve["marginal_cost_usd"]), "most expensive running cohort")
     for move, share in summary["share_unprofitable"].items():
         table.add_row(f"hashrate unprofitable at {move}", pct(share), "difficulty unchanged")
-    table.add_row("hashrate within 10% of breakeven", pct(summary["share_within_10pct_of_breakeven"]),
-                  "underwater after a 10% fall")
+    table.add_row(
+        "hashrate within 10% of breakeven",
+        pct(summary["share_within_10pct_of_breakeven"]),
+        "underwater after a 10% fall",
+    )
     console.print(table)
     console.print(f"network {eh_s(snap.hashrate_ths)}; fleet: {fleet.label}", highlight=False)
 
@@ -151,7 +179,9 @@ def breakeven(
         "pue": pue,
         "hashprice_usd_per_ph_day": hp,
         "daily_revenue_usd": float(row["hashrate_ths"]) * hp / 1000.0,
-        "daily_profit_usd": float(daily_profit_usd(row["hashrate_ths"], row["power_w"], hp, power_price, pue)),
+        "daily_profit_usd": float(
+            daily_profit_usd(row["hashrate_ths"], row["power_w"], hp, power_price, pue)
+        ),
         "breakeven_power_price_usd_per_kwh": float(breakeven_power_price_usd_per_kwh(eff, hp, pue)),
         "breakeven_price_usd": float(breakeven_price_usd(eff, power_price, d, s, f, pue)),
     }
@@ -178,11 +208,6 @@ def models(
     json_out: bool = JSON_OPTION,
 ) -> None:
     """List the ASIC catalog (makers' specs, with sources)."""
-    if released_by is not None:
-        try:
-            pd.Period(released_by, freq="M")
-        except ValueError:
-            raise InputError("released_by", released_by, "a month as YYYY-MM") from None
     frame = load_catalog(released_by)
     if json_out:
         records = frame.assign(release_month=frame["release_month"].astype(str)).to_dict(orient="records")
@@ -192,8 +217,15 @@ def models(
     for col in ("maker", "model", "released", "TH/s", "W", "J/TH", "cooling"):
         table.add_column(col, justify="right" if col in ("TH/s", "W", "J/TH") else "left")
     for r in frame.itertuples():
-        table.add_row(r.maker, r.model, str(r.release_month), f"{r.hashrate_ths:g}", f"{r.power_w:g}",
-                      f"{r.efficiency_j_per_th:g}", r.cooling)
+        table.add_row(
+            str(r.maker),
+            str(r.model),
+            str(r.release_month),
+            f"{r.hashrate_ths:g}",
+            f"{r.power_w:g}",
+            f"{r.efficiency_j_per_th:g}",
+            str(r.cooling),
+        )
     console.print(table)
 
 
@@ -214,8 +246,12 @@ def _int(value: str, field: str) -> int:
 @handle_errors
 def chain_next_bits(
     bits: str = typer.Option(..., "--bits", help="nBits of the ending period, e.g. 0x1d00ffff."),
-    first_time: str = typer.Option(..., "--first-time", help="Time of the period's first block (unix s or ISO)."),
-    last_time: str = typer.Option(..., "--last-time", help="Time of the period's last block (unix s or ISO)."),
+    first_time: str = typer.Option(
+        ..., "--first-time", help="Time of the period's first block (unix s or ISO)."
+    ),
+    last_time: str = typer.Option(
+        ..., "--last-time", help="Time of the period's last block (unix s or ISO)."
+    ),
     json_out: bool = JSON_OPTION,
 ) -> None:
     """New nBits after a retarget (Bitcoin Core CalculateNextWorkRequired)."""
@@ -236,13 +272,20 @@ def chain_subsidy(
 ) -> None:
     """Block subsidy at a height."""
     sats = block_subsidy_sats(height)
-    out = {"height": height, "subsidy_sats": sats, "subsidy_btc": sats / COIN_SATS,
-           "next_halving_height": next_halving_height(height)}
+    out = {
+        "height": height,
+        "subsidy_sats": sats,
+        "subsidy_btc": sats / COIN_SATS,
+        "next_halving_height": next_halving_height(height),
+    }
     if json_out:
         emit_json(out)
         return
-    console.print(f"height {height:,}: {sats / COIN_SATS:.8f} BTC ({sats:,} sats); "
-                  f"next halving at {out['next_halving_height']:,}", highlight=False)
+    console.print(
+        f"height {height:,}: {sats / COIN_SATS:.8f} BTC ({sats:,} sats); "
+        f"next halving at {out['next_halving_height']:,}",
+        highlight=False,
+    )
 
 
 @chain_app.command("estimate")
@@ -250,19 +293,27 @@ def chain_subsidy(
 def chain_estimate(
     bits: str = typer.Option(..., "--bits", help="nBits of the epoch in progress."),
     epoch_start_time: str = typer.Option(..., "--epoch-start-time", help="Time of the epoch's first block."),
-    blocks_mined: int = typer.Option(..., "--blocks-mined", help="Blocks of the epoch mined so far (1-2016)."),
+    blocks_mined: int = typer.Option(
+        ..., "--blocks-mined", help="Blocks of the epoch mined so far (1-2016)."
+    ),
     now: str | None = typer.Option(None, "--now", help="Current time (default: now)."),
     last_block_time: str | None = typer.Option(None, "--last-block-time", help="Time of the latest block."),
-    epoch_start_height: int | None = typer.Option(None, "--height", help="Height of the epoch's first block."),
+    epoch_start_height: int | None = typer.Option(
+        None, "--height", help="Height of the epoch's first block."
+    ),
     prior_interval: float = typer.Option(600.0, "--prior-interval", help="Prior mean block interval [s]."),
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Estimate the next difficulty adjustment from an epoch in progress."""
     now_s = _int(now, "now") if now is not None else int(dt.datetime.now(dt.UTC).timestamp())
     est = estimate_next_adjustment(
-        _int(bits, "bits"), _int(epoch_start_time, "epoch_start_time"), blocks_mined, now_s,
+        _int(bits, "bits"),
+        _int(epoch_start_time, "epoch_start_time"),
+        blocks_mined,
+        now_s,
         last_block_time=None if last_block_time is None else _int(last_block_time, "last_block_time"),
-        epoch_start_height=epoch_start_height, prior_interval_s=prior_interval,
+        epoch_start_height=epoch_start_height,
+        prior_interval_s=prior_interval,
     )
     if json_out:
         emit_json(est.to_dict())

@@ -151,7 +151,7 @@ class NetworkSnapshot(BaseModel):
             raise InputError("snapshot", str(path), f"a valid TOML file ({exc})") from None
         sources = raw.pop("sources", {})
         if not isinstance(sources, dict):
-            raise InputError("sources", sources, "a TOML table of field = \"source\" strings")
+            raise InputError("sources", sources, 'a TOML table of field = "source" strings')
         base = base or cls.embedded()
         return base.override(source=f"file {path.name}", sources=sources, **raw)
 

@@ -14,10 +14,17 @@ from importlib import resources
 
 import pandas as pd
 
-from hashrisk.errors import UnknownNameError
+from hashrisk.errors import InputError, UnknownNameError
 
 CATALOG_COLUMNS = (
-    "maker", "model", "release_month", "hashrate_ths", "power_w", "efficiency_j_per_th", "cooling", "source",
+    "maker",
+    "model",
+    "release_month",
+    "hashrate_ths",
+    "power_w",
+    "efficiency_j_per_th",
+    "cooling",
+    "source",
 )
 
 
@@ -35,15 +42,25 @@ def _load() -> pd.DataFrame:
     if missing:  # a packaging error, not a user error
         raise RuntimeError(f"asic_models.csv lacks columns {sorted(missing)}")
     frame["release_month"] = pd.PeriodIndex(frame["release_month"], freq="M")
-    return frame.loc[:, list(CATALOG_COLUMNS)].sort_values(["release_month", "maker", "model"], ignore_index=True)
+    return frame.loc[:, list(CATALOG_COLUMNS)].sort_values(
+        ["release_month", "maker", "model"], ignore_index=True
+    )
 
 
 def load_catalog(released_by: str | pd.Period | None = None) -> pd.DataFrame:
     """The catalog as a DataFrame (a copy), optionally only models released by a month (``"2026-06"``)."""
     frame = _load().copy()
     if released_by is not None:
-        frame = frame[frame["release_month"] <= pd.Period(released_by, freq="M")].reset_index(drop=True)
+        frame = frame[frame["release_month"] <= _month(released_by)].reset_index(drop=True)
     return frame
+
+
+def _month(value: str | pd.Period) -> pd.Period:
+    if isinstance(value, pd.Period):
+        return value.asfreq("M")
+    if not re.fullmatch(r"\d{4}-\d{2}", str(value)):
+        raise InputError("released_by", value, "a month as YYYY-MM, e.g. 2026-06")
+    return pd.Period(value, freq="M")
 
 
 def find_model(name: str) -> pd.Series:

@@ -68,7 +68,9 @@ class CostCurve:
 
     @property
     def _cum_share(self) -> FloatArray:
-        return np.cumsum(self.hashrate_ths) / self.hashrate_ths.sum()
+        cum = np.cumsum(self.hashrate_ths)
+        share: FloatArray = cum / cum[-1]
+        return share  # exactly 1.0 at the top, so nothing is "unprofitable" above every breakeven
 
     def _share_above(self, price_usd: FloatArray) -> FloatArray:
         cum = np.concatenate([[0.0], self._cum_share])
@@ -90,7 +92,8 @@ class CostCurve:
         """Breakeven price below which a share `q` of hashrate lies [USD/BTC]."""
         qq = check_fraction("q", q)
         i = np.searchsorted(self._cum_share, qq, side="left").clip(0, self.breakeven_price_usd.size - 1)
-        return self.breakeven_price_usd[i]
+        out: FloatArray = self.breakeven_price_usd[i]
+        return out
 
     def marginal_cost_usd(self, price_usd: float) -> float:
         """Breakeven of the most expensive cohort still running at `price_usd` (NaN if none runs) [USD/BTC]."""
@@ -130,19 +133,28 @@ class CostCurve:
 def cost_curve(fleet: Fleet, difficulty: float, subsidy_btc: float, fees_btc_per_block: float) -> CostCurve:
     """Cost curve (b) of `fleet`: each cohort's electricity breakeven at its own power price and PUE."""
     be = breakeven_price_usd(
-        fleet.efficiency_j_per_th, fleet.power_price_usd_per_kwh, difficulty, subsidy_btc, fees_btc_per_block,
+        fleet.efficiency_j_per_th,
+        fleet.power_price_usd_per_kwh,
+        difficulty,
+        subsidy_btc,
+        fees_btc_per_block,
         fleet.pue,
     )
     order = np.argsort(be, kind="stable")
     labels = np.char.add(
         np.char.add(fleet.hardware_class.astype(str), " @ $"),
-        np.char.add(np.char.mod("%.3f/kWh PUE ", fleet.power_price_usd_per_kwh), np.char.mod("%.2f", fleet.pue)),
+        np.char.add(
+            np.char.mod("%.3f/kWh PUE ", fleet.power_price_usd_per_kwh), np.char.mod("%.2f", fleet.pue)
+        ),
     )
     return CostCurve(be[order], fleet.hashrate_ths[order], labels[order])
 
 
 def all_in_cost_usd_per_btc(
-    fleet: Fleet, power_price_usd_per_kwh: npt.ArrayLike, difficulty: float, subsidy_btc: float,
+    fleet: Fleet,
+    power_price_usd_per_kwh: npt.ArrayLike,
+    difficulty: float,
+    subsidy_btc: float,
     fees_btc_per_block: float,
 ) -> dict[str, FloatArray]:
     """All-in cost (c) at a uniform power price [USD/BTC], split into its parts (hashrate-weighted).
@@ -217,7 +229,9 @@ class ProductionCost:
         return self.curve.to_frame()
 
 
-def production_cost(state: NetworkState, fleet: Fleet, power_price_usd_per_kwh: float = 0.05) -> ProductionCost:
+def production_cost(
+    state: NetworkState, fleet: Fleet, power_price_usd_per_kwh: float = 0.05
+) -> ProductionCost:
     """All production-cost views for a network state.
 
     Parameters
@@ -233,8 +247,12 @@ def production_cost(state: NetworkState, fleet: Fleet, power_price_usd_per_kwh: 
     d, s, f = state.difficulty, state.subsidy_btc, state.fees_btc_per_block
     hp = float(hashprice_usd_per_ph_day(d, s, f, state.price_usd))
     basket = profitable_basket(
-        hashprice_usd_per_ph_day=hp, power_price_usd_per_kwh=pp, difficulty=d, subsidy_btc=s,
-        fees_btc_per_block=f, released_by=pd.Period(state.date, freq="M"),
+        hashprice_usd_per_ph_day=hp,
+        power_price_usd_per_kwh=pp,
+        difficulty=d,
+        subsidy_btc=s,
+        fees_btc_per_block=f,
+        released_by=pd.Period(state.date, freq="M"),
     )
     all_in = {k: float(v) for k, v in all_in_cost_usd_per_btc(fleet, pp, d, s, f).items()}
     per_cent = float(breakeven_price_usd(fleet.mean_wall_efficiency_j_per_th, 0.01, d, s, f))

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from scipy import stats
 
 from hashrisk._validate import check_positive
@@ -131,13 +131,14 @@ class FleetSpec(BaseModel):
     power_price: PowerPriceSpec
     overhead: OverheadSpec
 
-    @model_validator(mode="after")
-    def _class_shares(self) -> FleetSpec:
-        _check_shares("classes.share", [c.share for c in self.classes])
-        names = [c.name for c in self.classes]
+    @field_validator("classes")
+    @classmethod
+    def _class_shares(cls, classes: list[HardwareClass]) -> list[HardwareClass]:
+        _check_shares("classes.share", [c.share for c in classes])
+        names = [c.name for c in classes]
         if len(set(names)) != len(names):
             raise ValueError("class names must be unique")
-        return self
+        return classes
 
     @classmethod
     def from_toml_text(cls, text: str, origin: str = "fleet file") -> FleetSpec:

@@ -43,9 +43,11 @@ def daily_profit_usd(
 
     ``hashrate_ths * hashprice / 1000 - power_w * pue * 0.024 * power_price``.
     """
-    revenue = check_positive("hashrate_ths", hashrate_ths) * check_nonnegative(
-        "hashprice_usd_per_ph_day", hashprice_usd_per_ph_day
-    ) / 1_000.0
+    revenue = (
+        check_positive("hashrate_ths", hashrate_ths)
+        * check_nonnegative("hashprice_usd_per_ph_day", hashprice_usd_per_ph_day)
+        / 1_000.0
+    )
     cost = (
         check_positive("power_w", power_w)
         * check_pue("pue", pue)
