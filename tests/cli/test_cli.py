@@ -62,6 +62,17 @@ def test_cost_with_snapshot_and_fleet_files(tmp_path: Path) -> None:
     assert run_json("cost", "--fleet", str(fleet))["fleet"]["mean_efficiency_j_per_th"] > 0  # type: ignore[index]
 
 
+def test_snapshot_flags_override_fields() -> None:
+    out = run_json("cost", "--difficulty", "1.2e14", "--fees", "0.05", "--hashrate-ths", "9e8")
+    snap = out["snapshot"]
+    assert (snap["difficulty"], snap["fees_btc_per_block"], snap["hashrate_ths"]) == (1.2e14, 0.05, 9e8)  # type: ignore[index]
+    assert snap["sources"]["difficulty"] == "command-line flag"  # type: ignore[index]
+    # hashprice by hand: 86,400e12 / (1.2e14 x 2^32) x (3.125 + 0.05) x 71,329 x 1,000
+    assert out["hashprice_usd_per_ph_day"] == pytest.approx(86_400e12 / (1.2e14 * 2**32) * 3.175 * 71_329e3)
+    bad = runner.invoke(app, ["cost", "--difficulty", "0"])
+    assert bad.exit_code == 2 and "difficulty" in bad.stderr
+
+
 def test_breakeven_s19j_pro() -> None:
     out = run_json("breakeven", "--model", "Antminer S19j Pro", "--power-price", "0.06")
     # by hand: hashprice $32.507/PH/day -> 0.032507 / (0.024 x 29.5) = $0.0459/kWh

@@ -51,6 +51,11 @@ SNAPSHOT_OPTION = typer.Option(
     None, "--snapshot", help="TOML file overriding snapshot fields.", dir_okay=False
 )
 PRICE_OPTION = typer.Option(None, "--price", help="BTC price [USD] (default: the snapshot's).")
+DIFFICULTY_OPTION = typer.Option(None, "--difficulty", help="Difficulty (default: the snapshot's).")
+HASHRATE_OPTION = typer.Option(
+    None, "--hashrate-ths", help="Network hashrate [TH/s] (default: the snapshot's)."
+)
+FEES_OPTION = typer.Option(None, "--fees", help="Mean fees per block [BTC] (default: the snapshot's).")
 DATE_OPTION = typer.Option(None, "--date", help="Use the stored snapshot of this day (YYYY-MM-DD).")
 HOME_OPTION = typer.Option(
     None, "--home", help="Data directory (default: $HASHRISK_HOME or the user data dir)."
@@ -89,6 +94,9 @@ def _fleet_spec(path: Path | None) -> FleetSpec:
 def cost(
     power_price: float = typer.Option(0.05, "--power-price", help="Uniform power price [USD/kWh]."),
     price: float | None = PRICE_OPTION,
+    difficulty: float | None = DIFFICULTY_OPTION,
+    hashrate_ths: float | None = HASHRATE_OPTION,
+    fees: float | None = FEES_OPTION,
     snapshot: Path | None = SNAPSHOT_OPTION,
     fleet_file: Path | None = typer.Option(
         None, "--fleet", help="Fleet TOML (default: packaged assumptions)."
@@ -98,7 +106,15 @@ def cost(
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Production cost per BTC, cost curve and the share of hashrate underwater."""
-    snap = resolve_snapshot(snapshot, date, home, price_usd=price)
+    snap = resolve_snapshot(
+        snapshot,
+        date,
+        home,
+        price_usd=price,
+        difficulty=difficulty,
+        hashrate_ths=hashrate_ths,
+        fees_btc_per_block=fees,
+    )
     fleet = build_fleet(_fleet_spec(fleet_file), snap.hashrate_ths)
     result = production_cost(snap, fleet, power_price)
     summary = result.summary()
@@ -155,13 +171,24 @@ def breakeven(
     power_price: float = typer.Option(0.06, "--power-price", help="Power price [USD/kWh]."),
     pue: float = typer.Option(1.0, "--pue", help="Power usage effectiveness (facility overhead)."),
     price: float | None = PRICE_OPTION,
+    difficulty: float | None = DIFFICULTY_OPTION,
+    hashrate_ths: float | None = HASHRATE_OPTION,
+    fees: float | None = FEES_OPTION,
     snapshot: Path | None = SNAPSHOT_OPTION,
     date: str | None = DATE_OPTION,
     home: Path | None = HOME_OPTION,
     json_out: bool = JSON_OPTION,
 ) -> None:
     """One machine: daily profit, breakeven power price and breakeven BTC price."""
-    snap = resolve_snapshot(snapshot, date, home, price_usd=price)
+    snap = resolve_snapshot(
+        snapshot,
+        date,
+        home,
+        price_usd=price,
+        difficulty=difficulty,
+        hashrate_ths=hashrate_ths,
+        fees_btc_per_block=fees,
+    )
     row = find_model(model)
     d, s, f = snap.difficulty, snap.subsidy_btc, snap.fees_btc_per_block
     hp = float(hashprice_usd_per_ph_day(d, s, f, snap.price_usd))
