@@ -155,6 +155,13 @@ def test_errors_are_clear(args: list[str], needle: str) -> None:
     assert "Traceback" not in result.output
 
 
+def test_error_text_is_not_read_as_markup(tmp_path: Path) -> None:
+    odd = tmp_path / "a:x:b[blocks].toml"
+    result = runner.invoke(app, ["cost", "--snapshot", str(odd)])
+    assert result.exit_code == 2
+    assert "a:x:b[blocks].toml" in result.stderr.replace("\n", "")
+
+
 def test_console_script_prints_one_json_object() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "hashrisk", "cost", "--json"], capture_output=True, text=True, check=True

@@ -13,6 +13,7 @@ from typing import Any, ParamSpec, TypeVar
 import numpy as np
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.errors import DataError, HashriskError
@@ -34,7 +35,8 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except HashriskError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            # the message may hold user text (file names, values): never read it as markup or emoji codes
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, emoji=False)
             raise typer.Exit(2) from None
 
     return wrapper
@@ -77,8 +79,9 @@ def resolve_snapshot(
             base = NetworkSnapshot.from_store(date, home=home)
         except DataError as exc:
             err_console.print(
-                f"[yellow]warning:[/] {exc}\nFalling back to the embedded {base.date} snapshot.",
+                f"[yellow]warning:[/] {escape(str(exc))}\nFalling back to the embedded {base.date} snapshot.",
                 highlight=False,
+                emoji=False,
             )
     if snapshot_file is not None:
         base = NetworkSnapshot.from_toml(snapshot_file, base)

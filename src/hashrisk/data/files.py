@@ -1,0 +1,486 @@
+"""File readers for the store: format detection, parsing to store tables, and ``import_file``.
+
+Formats (``--format`` on ``hashrisk data import``; detected from the content when not given):
+
+``coinmetrics-csv``
+    A Coin Metrics community CSV: ``time`` or ``date`` plus CM metrics (``PriceUSD``, ``HashRate``,
+    ``DiffMean``, ``BlkCnt``, ``FeeTotNtv``/``FeeTotUSD``, ``IssTotNtv``/``IssTotUSD``, ...). Parsed by
+    :func:`hashrisk.data.coinmetrics.parse_coinmetrics_frame`. Default source ``coinmetrics``.
+``hashrisk-csv``
+    hashrisk's own layout, as written by ``hashrisk data export`` and by the merged reference file:
+    daily ``date, price_usd [USD/BTC], hashrate_ths [TH/s], difficulty | difficulty_mean, blocks
+    [blocks/day], fees_btc [BTC/day], subsidy_btc | issuance_btc [BTC/day issued]``; or a ``blocks`` or
+    ``retargets`` export (``height`` plus the table's columns). A ``source`` column keeps each row's
+    provenance; without one the source is ``file:<file name>``. ``fetched_at`` and unknown columns are
+    ignored (listed in the meta).
+``mempool-hashrate-json``
+    The mempool.space ``/api/v1/mining/hashrate/:period`` response: daily ``hashrates`` (``avgHashrate``
+    in H/s) to the ``daily`` table (``hashrate_ths`` only) and ``difficulty`` adjustments to the
+    ``retargets`` table. Default source ``mempool``.
+``parquet``
+    A Parquet file in either the hashrisk layout or the Coin Metrics one.
+
+Reading never touches the store; :func:`import_file` validates every batch before it writes, and writes
+all of a file's batches in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, cast, get_args
+
+import numpy as np
+import pandas as pd
+
+from hashrisk.data.store import (
+    DAILY,
+    RETARGETS,
+    SPECS,
+    Column,
+    Store,
+    TableName,
+    TableSpec,
+    Where,
+    check_unique,
+    coerce_frame,
+)
+from hashrisk.errors import DataError, InputError
+
+FileFormat = Literal["coinmetrics-csv", "hashrisk-csv", "mempool-hashrate-json", "parquet"]
+FORMATS: tuple[str, ...] = get_args(FileFormat)
+MEMPOOL_SOURCE = "mempool"
+HS_PER_THS = 1e12
+"""H/s in one TH/s (mempool reports hashrate in H/s)."""
+
+_CM_MARKERS = frozenset(
+    {
+        "PriceUSD",
+        "HashRate",
+        "DiffMean",
+        "BlkCnt",
+        "FeeTotNtv",
+        "FeeTotUSD",
+        "IssTotNtv",
+        "IssTotUSD",
+        "SplyCur",
+        "CapMrktCurUSD",
+    }
+)
+_DAILY_ALIASES = {"difficulty_mean": "difficulty", "issuance_btc": "subsidy_btc"}
+_BOOKKEEPING = frozenset({"source", "fetched_at"})
+
+
+# ---------------------------------------------------------------------------------------------- detection
+def _csv_header(path: Path) -> list[str]:
+    with path.open("r", encoding="utf-8-sig", errors="replace") as handle:
+        first = handle.readline()
+    return [c.strip().strip('"') for c in first.strip().split(",")]
+
+
+def _layout(columns: list[str]) -> Literal["coinmetrics", "daily", "blocks", "retargets"] | None:
+    """Which layout a set of column names is, or None."""
+    names = set(columns)
+    if names & {"time", "date"} and names & _CM_MARKERS:
+        return "coinmetrics"
+    if "height" in names and "hash" in names:
+        return "blocks"
+    if "height" in names and names & {"target", "adjustment"}:
+        return "retargets"
+    daily = {c.name for c in DAILY.values} | set(_DAILY_ALIASES)
+    if "date" in names and names & daily:
+        return "daily"
+    return None
+
+
+def detect_format(path: str | os.PathLike[str]) -> FileFormat:
+    """Guess the format of `path` from its first bytes and header.
+
+    Raises
+    ------
+    InputError
+        If the file is missing or in none of :data:`FORMATS`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file", str(path), "an existing file")
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    text = head.decode("utf-8-sig", errors="replace").lstrip()
+    if text.startswith("{"):
+        if '"hashrates"' in text or '"difficulty"' in text:
+            return "mempool-hashrate-json"
+        raise InputError(
+            f"{path.name}: format",
+            "JSON",
+            f"one of {list(FORMATS)}",
+            hint="JSON is read only in the mempool.space /api/v1/mining/hashrate shape",
+        )
+    header = _csv_header(path)
+    layout = _layout(header)
+    if layout == "coinmetrics":
+        return "coinmetrics-csv"
+    if layout is not None:
+        return "hashrisk-csv"
+    raise InputError(
+        f"{path.name}: format",
+        ",".join(header)[:200],
+        f"one of {list(FORMATS)}",
+        hint="a CSV needs a 'date' or 'time' column plus Coin Metrics metrics (PriceUSD, HashRate, ...) "
+        "or hashrisk columns (price_usd, hashrate_ths, ...); pass --format to choose",
+    )
+
+
+# ---------------------------------------------------------------------------------------------- parsers
+def parse_hashrisk_frame(
+    df: pd.DataFrame, origin: str, line_offset: int | None = None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Parse a frame in hashrisk's own layout (daily, blocks or retargets export).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Columns of one store table (see :mod:`hashrisk.data.store` for units); the daily aliases
+        ``difficulty_mean`` and ``issuance_btc`` are accepted. ``source`` is kept per row.
+    origin : str
+        Where it was read (file name), named in errors.
+    line_offset : int, optional
+        ``2`` for a CSV as read, so errors cite file lines.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        The table's key as a column (``date`` as UTC datetimes, or ``height``), converted value columns,
+        and ``source`` when the file has one.
+    meta : dict
+        ``table``, ``rows``, ``first``, ``last``, ``columns``, ``ignored_columns``, ``renamed``.
+    """
+    layout = _layout([str(c) for c in df.columns])
+    if layout is None or layout == "coinmetrics":
+        raise InputError(
+            f"{origin}: columns",
+            [str(c) for c in df.columns],
+            "hashrisk columns: date + price_usd/hashrate_ths/... or height + table columns",
+        )
+    table = "daily" if layout == "daily" else layout
+    spec: TableSpec = SPECS[table]
+    renamed = {a: b for a, b in _DAILY_ALIASES.items() if table == "daily" and a in df.columns}
+    clash = [b for b in renamed.values() if b in df.columns]
+    if clash:
+        raise InputError(f"{origin}: columns", clash, "either the column or its alias, not both")
+    frame_in = df.rename(columns=renamed)
+    known = {c.name: c for c in spec.values}
+    values = {name: known[name] for name in frame_in.columns if name in known}
+    ignored = [
+        str(c)
+        for c in df.columns
+        if renamed.get(c, c) not in known and c != spec.key.name and c not in _BOOKKEEPING
+    ]
+    has_source = "source" in frame_in.columns
+    out = coerce_frame(
+        frame_in,
+        spec.key.name,
+        spec.key,
+        values,
+        label=f"{origin}: ",
+        line_offset=line_offset,
+        unique=not has_source,
+    )
+    if has_source:  # the key is (key, source): one row per source
+        src = frame_in["source"].reset_index(drop=True)
+        missing = src.isna() | src.astype("string").str.strip().eq("")
+        if missing.any():
+            pos = int(np.flatnonzero(missing.to_numpy(dtype=bool))[0])
+            where = f"line {pos + line_offset}" if line_offset is not None else f"row {pos}"
+            raise InputError(f"{origin}: source", None, "a source name on every row", hint=where)
+        out["source"] = src.astype(str).to_numpy()
+        raw_keys = frame_in[spec.key.name].reset_index(drop=True)
+        pairs = out[spec.key.name].astype(str) + "|" + out["source"]
+        check_unique(
+            pairs,
+            Where(f"{origin}: {spec.key.name}", raw_keys, spec.key.name, " (with its source)", line_offset),
+        )
+    if table == "daily":
+        out["date"] = out["date"].dt.tz_localize("UTC")
+    key = out[spec.key.name]
+    meta: dict[str, Any] = {
+        "format": "hashrisk",
+        "table": table,
+        "rows": len(out),
+        "first": _edge(key.min()) if len(out) else None,
+        "last": _edge(key.max()) if len(out) else None,
+        "columns": sorted(values),
+        "renamed": renamed,
+        "ignored_columns": ignored,
+    }
+    return out, meta
+
+
+def _edge(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    return int(value)
+
+
+def parse_mempool_hashrate(payload: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parse a mempool.space ``/api/v1/mining/hashrate/:period`` response.
+
+    Parameters
+    ----------
+    payload : mapping
+        ``{"hashrates": [{"timestamp": unix s, "avgHashrate": H/s}, ...],
+        "difficulty": [{"time": unix s, "height", "difficulty", "adjustment": ratio}, ...], ...}``.
+        The first hashrate point may carry the genesis time (2009-01-03 18:15:05); timestamps are floored
+        to their UTC day. An ``adjustment`` of 0 (mempool's value for height 0) means none.
+
+    Returns
+    -------
+    daily : pandas.DataFrame
+        Index ``date`` (UTC days), column ``hashrate_ths`` [TH/s] = avgHashrate / 1e12.
+    retargets : pandas.DataFrame
+        Columns ``height`` (first height of the period), ``time`` (UTC), ``difficulty``, ``adjustment``
+        [new / previous difficulty]; empty when the payload has no ``difficulty`` list.
+
+    Raises
+    ------
+    InputError
+        If the shape is wrong or a value is invalid (naming the list, the entry and the value).
+    """
+    if not isinstance(payload, Mapping) or not isinstance(payload.get("hashrates"), list):
+        keys = sorted(payload) if isinstance(payload, Mapping) else type(payload).__name__
+        raise InputError("mempool payload", keys, "an object with a 'hashrates' list (mining/hashrate API)")
+    label = "mempool hashrates"
+    points = pd.DataFrame.from_records(payload["hashrates"])
+    for needed in ("timestamp", "avgHashrate"):
+        if len(points) and needed not in points.columns:
+            raise InputError(f"{label}[].{needed}", sorted(points.columns), "timestamp and avgHashrate")
+    if points.empty:
+        points = pd.DataFrame({"timestamp": pd.Series(dtype="float64"), "avgHashrate": []})
+    stamp = Column("timestamp", "timestamp", "unix seconds (UTC)", "TIMESTAMP", None)
+    rate = Column("hashrate_hs", "float", "a finite hashrate >= 0 [H/s]", "DOUBLE")
+    parsed = coerce_frame(points, "timestamp", stamp, {"avgHashrate": rate}, label=f"{label}[].")
+    days = parsed["timestamp"].dt.floor("D")
+    keyed = Column("date", "date", "one point per UTC day", "DATE", None)
+    daily = coerce_frame(
+        pd.DataFrame({"date": days, "v": parsed["hashrate_hs"] / HS_PER_THS}),
+        "date",
+        keyed,
+        {"v": Column("hashrate_ths", "float", "", "DOUBLE")},
+        label=f"{label}[].",
+    )
+    daily = daily.set_index(pd.DatetimeIndex(daily.pop("date")).tz_localize("UTC").rename("date"))
+
+    records = payload.get("difficulty") or []
+    if not isinstance(records, list):
+        raise InputError("mempool difficulty", type(records).__name__, "a list of adjustment records")
+    adj = pd.DataFrame.from_records(records)
+    if adj.empty:
+        return daily, pd.DataFrame(columns=["height", "time", "difficulty", "adjustment"])
+    missing = [c for c in ("time", "height", "difficulty") if c not in adj.columns]
+    if missing:
+        raise InputError(
+            f"mempool difficulty[].{missing[0]}",
+            sorted(adj.columns),
+            "records with time, height and difficulty",
+        )
+    if "adjustment" in adj.columns:
+        ratio = pd.to_numeric(adj["adjustment"], errors="coerce")
+        adj["adjustment"] = adj["adjustment"].where(ratio.ne(0), None)
+    cols = {n: RETARGETS.column(n) for n in ("time", "difficulty", "adjustment") if n in adj.columns}
+    retargets = coerce_frame(adj, "height", RETARGETS.key, cols, label="mempool difficulty[].")
+    return daily, retargets
+
+
+# ---------------------------------------------------------------------------------------------- read_file
+def read_file(
+    path: str | os.PathLike[str], format: FileFormat | str | None = None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Read a data file into the frame of one store table, plus metadata.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    format : str, optional
+        One of :data:`FORMATS`; detected from the content when None.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        Rows for ``meta["table"]`` (``daily``: index or column ``date`` in UTC, columns in the store's
+        units; ``blocks``/``retargets``: column ``height``). May hold a ``source`` column (per-row
+        provenance from a hashrisk export).
+    meta : dict
+        ``path``, ``format``, ``table``, ``source`` (default provenance name), ``rows``, ``first``,
+        ``last``, ``derived`` and ``ignored_columns`` where they apply, and ``tables``: further
+        ``{table: frame}`` batches from the same file (the mempool retargets).
+
+    Raises
+    ------
+    InputError
+        Missing file, unknown format, missing columns, unparseable dates or negative values: the message
+        names the file, the column, the line or date, the value and what is allowed.
+    """
+    file = Path(path)
+    if format is not None and format not in FORMATS:
+        raise InputError("format", format, f"one of {list(FORMATS)}")
+    fmt: str = format or detect_format(file)
+    if not file.is_file():
+        raise InputError("file", str(file), "an existing file")
+    name = file.name
+    tables: dict[str, pd.DataFrame] = {}
+    if fmt == "mempool-hashrate-json":
+        try:
+            payload = json.loads(file.read_text(encoding="utf-8-sig"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"{name}: content", str(exc)[:120], "valid JSON") from None
+        try:
+            frame, retargets = parse_mempool_hashrate(payload)
+        except InputError as exc:
+            raise InputError(f"{name}: {exc.field}", exc.value, exc.allowed, exc.hint) from None
+        tables["retargets"] = retargets
+        meta = {
+            "table": "daily",
+            "source": MEMPOOL_SOURCE,
+            "rows": len(frame),
+            "first": _edge(frame.index.min()) if len(frame) else None,
+            "last": _edge(frame.index.max()) if len(frame) else None,
+            "retargets": len(retargets),
+            "current_hashrate_ths": _number(payload.get("currentHashrate"), HS_PER_THS),
+            "current_difficulty": _number(payload.get("currentDifficulty"), 1.0),
+        }
+    else:
+        raw = _read_table(file, fmt)
+        offset = 2 if fmt.endswith("-csv") else None
+        layout = _layout([str(c) for c in raw.columns])
+        if fmt == "coinmetrics-csv" or (fmt == "parquet" and layout == "coinmetrics"):
+            from hashrisk.data.coinmetrics import parse_coinmetrics_frame
+
+            frame, meta = parse_coinmetrics_frame(raw, origin=name, line_offset=offset)
+            meta["table"] = "daily"
+        else:
+            frame, meta = parse_hashrisk_frame(raw, name, line_offset=offset)
+            meta["source"] = f"file:{name}"
+    meta.update({"path": str(file), "format": fmt, "tables": tables})
+    return frame, meta
+
+
+def _number(value: Any, scale: float) -> float | None:
+    try:
+        return float(value) / scale
+    except (TypeError, ValueError):
+        return None
+
+
+def _read_table(file: Path, fmt: str) -> pd.DataFrame:
+    try:
+        if fmt == "parquet":
+            return pd.read_parquet(file)
+        return pd.read_csv(
+            file,
+            encoding="utf-8-sig",
+            dtype={
+                "date": str,
+                "time": str,
+                "asset": str,
+                "source": str,
+                "hash": str,
+                "bits": str,
+                "chainwork": str,
+                "target": str,
+            },
+        )
+    except (ValueError, OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"{file.name}: content", str(exc)[:160], f"a readable {fmt} file") from None
+
+
+# ---------------------------------------------------------------------------------------------- import
+def import_file(
+    path: str | os.PathLike[str],
+    format: FileFormat | str | None = None,
+    source: str | None = None,
+    home: str | os.PathLike[str] | None = None,
+    store: Store | None = None,
+    lock_timeout_s: float = 10.0,
+) -> dict[str, Any]:
+    """Read `path` and upsert its rows into the store, all batches in one transaction.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    format : str, optional
+        One of :data:`FORMATS` (detected when None).
+    source : str, optional
+        Provenance name for every row, overriding the file's (``coinmetrics``, ``mempool``, a per-row
+        ``source`` column, or ``file:<name>``).
+    home : path-like, optional
+        Data folder (see :func:`hashrisk.data.store.default_home`); ignored when `store` is given.
+    store : Store, optional
+        An open writable store to use.
+    lock_timeout_s : float
+        Wait for another writer at most this long [s].
+
+    Returns
+    -------
+    dict
+        ``path``, ``format``, ``store``, ``rows_read``, ``rows_changed``, ``batches`` (one entry per
+        table and source: ``table``, ``source``, ``rows``, ``changed``), ``first``, ``last``,
+        ``derived``, ``ignored_columns``.
+
+    Raises
+    ------
+    InputError
+        On any bad value (nothing is written).
+    DataError
+        If the store is locked or the write fails (nothing is written).
+    """
+    frame, meta = read_file(path, format)
+    batches: list[tuple[TableName, str, pd.DataFrame, pd.DataFrame | None]] = []
+    parts: list[tuple[str, pd.DataFrame, pd.DataFrame | None]] = [
+        (str(meta["table"]), frame, meta.get("derived_mask")),
+        *((name, part, None) for name, part in meta["tables"].items()),
+    ]
+    for name_of_table, part, derived in parts:
+        if name_of_table not in SPECS:
+            raise DataError(f"reader returned rows for unknown table {name_of_table!r}")
+        table = cast(TableName, name_of_table)
+        if part.empty:
+            continue
+        if source is None and "source" in part.columns:
+            for name, rows in part.groupby("source", sort=True):
+                batches.append((table, str(name), rows.drop(columns="source"), None))
+        else:
+            rows = part.drop(columns="source", errors="ignore")
+            batches.append((table, source or str(meta["source"]), rows, derived))
+    if not batches:
+        raise InputError(f"{Path(path).name}: rows", 0, "at least one data row")
+
+    own = store is None
+    target = store if store is not None else Store(home, lock_timeout_s=lock_timeout_s)
+    report: list[dict[str, Any]] = []
+    try:
+        with target.transaction():
+            for table, name, rows, derived in batches:
+                changed = target.upsert(table, rows, name, origin=str(path), derived=derived)
+                report.append({"table": table, "source": name, "rows": len(rows), "changed": changed})
+        store_path = str(target.path)
+    finally:
+        if own:
+            target.close()
+    return {
+        "path": str(path),
+        "format": meta["format"],
+        "store": store_path,
+        "rows_read": sum(b["rows"] for b in report),
+        "rows_changed": sum(b["changed"] for b in report),
+        "batches": report,
+        "first": meta.get("first"),
+        "last": meta.get("last"),
+        "derived": meta.get("derived", {}),
+        "ignored_columns": meta.get("ignored_columns", []),
+    }

@@ -1,0 +1,240 @@
+"""`fetch`: pull one network source into the local store, incrementally.
+
+One entry point for ``hashrisk data fetch``:
+
+==============  ===================================================================  ====================
+source          what is fetched                                                      store tables
+==============  ===================================================================  ====================
+``coinmetrics`` daily PriceUSD, HashRate, DiffMean, BlkCnt, FeeTotNtv, IssTotNtv     ``daily``
+``mempool``     daily hashrate, daily closing price, every difficulty adjustment     ``daily``, ``retargets``
+``blockchain``  daily hash-rate, difficulty, market-price, transaction-fees, blocks  ``daily``
+``bitcoind``    one row per block from a Bitcoin Core node (`sync_blocks`)           ``blocks``
+==============  ===================================================================  ====================
+
+Incremental: without ``since``, a daily source resumes from the last day it has stored (that day is
+fetched again, since its value may have been provisional) and ``bitcoind`` from the last stored height
+(with reorg checks). Everything is fetched and parsed before the store is opened for writing, and each
+table is written in one transaction, so a failed fetch leaves the store untouched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+
+import pandas as pd
+
+from hashrisk.data import blockchain_com, mempool
+from hashrisk.data.bitcoind import DEFAULT_RPC_URL, BitcoinRPC, sync_blocks
+from hashrisk.data.coinmetrics import COMMUNITY_BASE_URL, get_coinmetrics
+from hashrisk.data.http import HttpOptions, open_client
+from hashrisk.data.store import Store
+from hashrisk.errors import InputError
+
+__all__ = ["SOURCES", "fetch", "last_stored_day"]
+
+SOURCES = ("coinmetrics", "mempool", "blockchain", "bitcoind")
+"""Source names accepted by `fetch` (the daily ones are also the store's provenance names)."""
+DEFAULT_URLS = {
+    "coinmetrics": COMMUNITY_BASE_URL,
+    "mempool": mempool.DEFAULT_BASE_URL,
+    "blockchain": blockchain_com.DEFAULT_BASE_URL,
+    "bitcoind": DEFAULT_RPC_URL,
+}
+_MEMPOOL_PERIOD_DAYS = (
+    ("1w", 7),
+    ("1m", 30),
+    ("3m", 90),
+    ("6m", 180),
+    ("1y", 365),
+    ("2y", 730),
+    ("3y", 1095),
+)
+
+
+def last_stored_day(store: Store, source: str) -> dt.date | None:
+    """Last UTC day stored for `source` in the ``daily`` table, or None."""
+    info = store.status(gaps_cap=0)["tables"]["daily"]["sources"].get(source)
+    return None if info is None else dt.date.fromisoformat(str(info["max"])[:10])
+
+
+def _as_date(value: str | dt.date, field: str = "since") -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InputError(field, value, "an ISO date YYYY-MM-DD") from None
+
+
+def _trim(frame: pd.DataFrame, since: dt.date | None) -> pd.DataFrame:
+    """Rows from `since` on, without rows that are entirely empty."""
+    if since is not None and len(frame):
+        frame = frame.loc[frame.index >= pd.Timestamp(since, tz="UTC")]
+    return frame.dropna(how="all")
+
+
+def _span(frame: pd.DataFrame) -> tuple[str | None, str | None]:
+    if frame.empty:
+        return None, None
+    index = pd.DatetimeIndex(frame.index)
+    return index.min().date().isoformat(), index.max().date().isoformat()
+
+
+def _mempool_period(since: dt.date | None, today: dt.date) -> str:
+    if since is None:
+        return "all"
+    days = (today - since).days + 2
+    return next((name for name, span in _MEMPOOL_PERIOD_DAYS if days <= span), "all")
+
+
+def _fetch_daily(
+    source: str,
+    since: dt.date | None,
+    base_url: str,
+    options: HttpOptions,
+    api_key: str | None,
+) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, Any]]:
+    """(daily frame, retargets frame or None, meta) for a daily source; no store access."""
+    today = dt.datetime.now(dt.UTC).date()
+    if source == "coinmetrics":
+        daily, meta = get_coinmetrics(start=since, base_url=base_url, api_key=api_key, options=options)
+        return daily, None, meta
+    if source == "blockchain":
+        if since is None:
+            daily, meta = blockchain_com.get_daily("all", base_url=base_url, options=options)
+        else:  # one day earlier, so that the first day's block count (a difference) is defined
+            first = since - dt.timedelta(days=1)
+            span = f"{(today - first).days + 1}days"
+            daily, meta = blockchain_com.get_daily(span, start=first, base_url=base_url, options=options)
+        return daily, None, meta
+    # mempool: three endpoints over one client
+    http, _ = open_client("mempool", base_url, None, options)
+    try:
+        period = _mempool_period(since, today)
+        rates, meta_rates = mempool.get_hashrate(period, client=http)
+        prices, _ = mempool.get_historical_price(client=http)
+        adjustments, _ = mempool.get_difficulty_adjustments(client=http)
+        urls = [
+            http.url_for(p)
+            for p in (
+                f"/v1/mining/hashrate/{period}",
+                "/v1/historical-price",
+                "/v1/mining/difficulty-adjustments",
+            )
+        ]
+        meta = {**meta_rates, "urls": urls, "requests": http.requests_made, "retries": http.retries_made}
+    finally:
+        http.close()
+    close = prices["price_usd"].groupby(pd.DatetimeIndex(prices.index).floor("D")).last()
+    daily = pd.DataFrame({"hashrate_ths": rates["hashrate_ths"]}).join(close.rename("price_usd"), how="outer")
+    daily.index = pd.DatetimeIndex(daily.index, name="date")
+    retargets = adjustments.reset_index()
+    retargets = retargets.loc[retargets["height"] % 2016 == 0]  # mainnet retarget heights only
+    retargets = retargets.assign(adjustment=retargets["adjustment"].where(retargets["adjustment"] > 0))
+    if since is not None:
+        retargets = retargets.loc[retargets["time"] >= pd.Timestamp(since, tz="UTC")]
+    meta["price_rule"] = "price_usd = last mempool price of each UTC day (close)"
+    return daily, retargets.loc[:, ["height", "time", "difficulty", "adjustment"]], meta
+
+
+def fetch(
+    source: str,
+    since: str | dt.date | int | None = None,
+    base_url: str | None = None,
+    home: str | os.PathLike[str] | None = None,
+    *,
+    api_key: str | None = None,
+    rpc_cookie: str | os.PathLike[str] | None = None,
+    rpc_user: str | None = None,
+    rpc_password: str | None = None,
+    chain: str = "main",
+    batch: int = 2000,
+    progress: bool | None = None,
+    options: HttpOptions | None = None,
+    lock_timeout_s: float = 10.0,
+) -> dict[str, Any]:
+    """Fetch `source` into the store at `home` and report what changed.
+
+    Parameters
+    ----------
+    source : {"coinmetrics", "mempool", "blockchain", "bitcoind"}
+        What to fetch.
+    since : date, ISO string or int, optional
+        First UTC day to fetch (daily sources), or first block height (``bitcoind``). Default: resume
+        from the store (the last stored day again; the height after the last stored block).
+    base_url : str, optional
+        API root or RPC URL (defaults: `DEFAULT_URLS`).
+    home : path-like, optional
+        Data folder (``$HASHRISK_HOME`` or the user data dir by default).
+    api_key : str, optional
+        Coin Metrics Pro key.
+    rpc_cookie, rpc_user, rpc_password
+        Bitcoin Core credentials (cookie file, or user and password).
+    chain : str, optional
+        Chain the node must be on (``bitcoind``).
+    batch : int, optional
+        Blocks per RPC round trip and per transaction (``bitcoind``).
+    progress : bool, optional
+        Progress bar for long block syncs.
+    options : HttpOptions, optional
+        Timeouts, retries and sleep of the HTTP layer.
+    lock_timeout_s : float, optional
+        How long to wait for the store's write lock [s].
+
+    Returns
+    -------
+    dict
+        ``source``, ``store``, ``since``, per-table ``rows`` fetched and ``changed``, ``first``/``last``
+        day or height, ``urls`` and request counts; for ``bitcoind`` the `SyncReport` fields.
+
+    Raises
+    ------
+    InputError
+        Unknown source or bad `since`.
+    DataError
+        Any fetch, payload or store failure (the store is left as it was for daily sources).
+    """
+    if source not in SOURCES:
+        raise InputError("source", source, f"one of {', '.join(SOURCES)}")
+    url = base_url or DEFAULT_URLS[source]
+    opts = options or HttpOptions()
+    if source == "bitcoind":
+        if isinstance(since, str) and not since.strip().isdigit():
+            raise InputError("since", since, "a block height for --source bitcoind (e.g. 840000)")
+        start = None if since is None else int(str(since))
+        rpc = BitcoinRPC(url, cookie_file=rpc_cookie, user=rpc_user, password=rpc_password, options=opts)
+        with rpc, Store(home, lock_timeout_s=lock_timeout_s) as store:
+            report = sync_blocks(store, rpc, start=start, batch=batch, chain=chain, progress=progress)
+            return {**report.to_dict(), "store": str(store.path), "since": start}
+    if isinstance(since, int):
+        raise InputError("since", since, "an ISO date YYYY-MM-DD for a daily source")
+    day = None if since is None else _as_date(since)
+    if day is None:
+        with Store(home, read_only=True, lock_timeout_s=lock_timeout_s) as store:
+            day = last_stored_day(store, source)
+    daily, retargets, meta = _fetch_daily(source, day, url, opts, api_key)
+    daily = _trim(daily, day)
+    out: dict[str, Any] = {"source": source, "since": None if day is None else day.isoformat()}
+    with Store(home, lock_timeout_s=lock_timeout_s) as store:
+        origin = meta["urls"][0] if meta.get("urls") else url
+        # derived cells (Coin Metrics identities) only fill gaps, never overwrite reported values
+        mask = meta.get("derived_mask")
+        derived = (
+            None if mask is None else mask.reindex(index=daily.index, columns=daily.columns, fill_value=False)
+        )
+        changed = store.upsert_daily(daily, source, origin=origin, derived=derived) if len(daily) else 0
+        first, last = _span(daily)
+        out["daily"] = {"rows": len(daily), "changed": changed, "first": first, "last": last}
+        if retargets is not None:
+            n = store.upsert_retargets(retargets, source, origin=origin) if len(retargets) else 0
+            out["retargets"] = {"rows": len(retargets), "changed": n}
+        out["store"] = str(store.path)
+    out.update({k: meta[k] for k in ("urls", "retrieved_at", "requests", "retries") if k in meta})
+    for key in ("licence", "license", "derived", "skipped"):
+        if meta.get(key):
+            out[key] = meta[key]
+    return out

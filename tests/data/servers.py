@@ -1,0 +1,469 @@
+"""Local HTTP servers for the connector tests and benchmarks (127.0.0.1 only, never the internet).
+
+* `RouteServer`: a threaded HTTP server with a scriptable route table. Each path maps to a queue of `Reply`
+  objects (the last one repeats) or to a handler function; every request is recorded.
+* `RpcChainServer`: a Bitcoin Core-like JSON-RPC server holding a small synthetic chain that can be reorged.
+  It answers single and batched calls (JSON-RPC 1.0 and 2.0 shapes), checks HTTP basic auth
+  (user/password or the ``__cookie__`` cookie), and precomputes its JSON answers so that it is fast enough
+  for the sync benchmark.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from hashrisk.chain.pow import bits_to_difficulty, bits_to_target
+from hashrisk.chain.subsidy import block_subsidy_sats
+
+
+@dataclass
+class Reply:
+    """One scripted HTTP answer.
+
+    ``body`` may be bytes, a str or any JSON-serialisable value; ``delay_s`` sleeps before answering (to
+    provoke client timeouts).
+    """
+
+    status: int = 200
+    body: Any = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+
+    def payload(self) -> bytes:
+        if isinstance(self.body, bytes):
+            return self.body
+        if isinstance(self.body, str):
+            return self.body.encode()
+        return json.dumps(self.body).encode()
+
+
+@dataclass
+class Request:
+    """A request the server received."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+
+Handler = Callable[[Request], Reply]
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:  # client gave up (timeout tests)
+        pass
+
+
+class _Base:
+    """Start/stop plumbing shared by both servers."""
+
+    _server: _QuietServer
+
+    def _start(self, handler_cls: type[BaseHTTPRequestHandler]) -> None:
+        self._server = _QuietServer(("127.0.0.1", 0), handler_cls)
+        self._server.owner = self  # type: ignore[attr-defined]
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05})
+        self._thread.daemon = True
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+class _RouteHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _serve(self) -> None:
+        owner: RouteServer = self.server.owner  # type: ignore[attr-defined]
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        parts = urlsplit(self.path)
+        request = Request(self.command, parts.path, parse_qs(parts.query), dict(self.headers.items()), body)
+        reply = owner.dispatch(request)
+        if reply.delay_s:
+            time.sleep(reply.delay_s)
+        payload = reply.payload()
+        try:
+            self.send_response(reply.status)
+            headers = {"Content-Type": "application/json", **reply.headers}
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    do_GET = _serve  # noqa: N815 (http.server's naming)
+    do_POST = _serve  # noqa: N815
+
+
+class RouteServer(_Base):
+    """Threaded HTTP server on 127.0.0.1 with a scriptable route table.
+
+    Examples
+    --------
+    >>> with RouteServer() as srv:                                    # doctest: +SKIP
+    ...     srv.route("/charts/hash-rate", Reply(429, headers={"Retry-After": "1"}), Reply(200, {...}))
+    """
+
+    def __init__(self) -> None:
+        self.routes: dict[str, list[Reply] | Handler] = {}
+        self.requests: list[Request] = []
+        self._lock = threading.Lock()
+        self._start(_RouteHandler)
+
+    def __enter__(self) -> RouteServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def route(self, path: str, *replies: Reply | Handler) -> None:
+        """Answer `path` with `replies` in turn (the last repeats), or with a handler function."""
+        if len(replies) == 1 and callable(replies[0]) and not isinstance(replies[0], Reply):
+            self.routes[path] = replies[0]
+        else:
+            self.routes[path] = [r for r in replies if isinstance(r, Reply)]
+
+    def json(self, path: str, obj: Any, status: int = 200) -> None:
+        """Answer `path` with `obj` as JSON."""
+        self.route(path, Reply(status, obj))
+
+    def hits(self, path: str) -> list[Request]:
+        """Requests received for `path`."""
+        return [r for r in self.requests if r.path == path]
+
+    def dispatch(self, request: Request) -> Reply:
+        with self._lock:
+            self.requests.append(request)
+            target = self.routes.get(request.path)
+            if target is None:
+                return Reply(404, {"error": f"no route {request.path}"})
+            if callable(target):
+                handler = target
+            else:
+                reply = target[0] if len(target) == 1 else target.pop(0)
+                return reply
+        return handler(request)
+
+
+# -- the synthetic chain -------------------------------------------------------------------------------
+GENESIS_TIME = 1_700_000_000
+"""Unix time of the synthetic chain's block 0 [s] (2023-11-14)."""
+BITS_BY_PERIOD = (0x17034219, 0x170331DB, 0x17030ECD)
+"""Realistic mainnet nBits values (2024), cycled per 2016-block period."""
+BLOCKSTATS_FIELDS = ("height", "blockhash", "time", "mediantime", "subsidy", "totalfee", "txs")
+
+
+def _hash(salt: str, height: int) -> str:
+    return hashlib.sha256(f"{salt}:{height}".encode()).hexdigest()
+
+
+@dataclass
+class SyntheticBlock:
+    """One block of the synthetic chain, with its precomputed JSON answers."""
+
+    height: int
+    hash: str
+    prev: str | None
+    time: int
+    mediantime: int
+    bits: int
+    chainwork: int
+    fees_sats: int
+    txs: int
+    header_json: str = ""
+    stats_json: str = ""
+
+    def header(self, tip: int) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "hash": self.hash,
+            "confirmations": tip - self.height + 1,
+            "height": self.height,
+            "version": 0x20000000,
+            "versionHex": "20000000",
+            "merkleroot": _hash("merkle", self.height),
+            "time": self.time,
+            "mediantime": self.mediantime,
+            "nonce": self.height * 7919 % 2**32,
+            "bits": f"{self.bits:08x}",
+            "difficulty": bits_to_difficulty(self.bits),
+            "chainwork": f"{self.chainwork:064x}",
+            "nTx": self.txs,
+        }
+        if self.prev is not None:
+            out["previousblockhash"] = self.prev
+        return out
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "height": self.height,
+            "blockhash": self.hash,
+            "time": self.time,
+            "mediantime": self.mediantime,
+            "subsidy": block_subsidy_sats(self.height),
+            "totalfee": self.fees_sats,
+            "txs": self.txs,
+        }
+
+
+class RpcError(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class _RpcHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _send(self, status: int, payload: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_POST(self) -> None:
+        owner: RpcChainServer = self.server.owner  # type: ignore[attr-defined]
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        owner.http_requests += 1
+        if not owner.check_auth(self.headers.get("Authorization")):
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="jsonrpc"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        status, payload = owner.handle_body(body)
+        owner.after_request()
+        self._send(status, payload)
+
+
+class RpcChainServer(_Base):
+    """A Bitcoin Core-like JSON-RPC server over a synthetic chain of `n_blocks` blocks (heights 0..n-1).
+
+    Parameters
+    ----------
+    n_blocks : int
+        Chain length [blocks].
+    chain : str
+        What ``getblockchaininfo.chain`` reports (``"main"``, ``"test"``, ``"regtest"``...).
+    user, password : str, optional
+        Accepted basic-auth credentials.
+    cookie : str, optional
+        Accepted cookie password (user ``__cookie__``).
+    salt : str
+        Seed of the block hashes (different salts give different chains).
+    """
+
+    def __init__(
+        self,
+        n_blocks: int,
+        *,
+        chain: str = "main",
+        user: str | None = "alice",
+        password: str | None = "s3cret",
+        cookie: str | None = None,
+        salt: str = "main",
+    ) -> None:
+        self.chain = chain
+        self.credentials: set[tuple[str, str]] = set()
+        if user is not None and password is not None:
+            self.credentials.add((user, password))
+        if cookie is not None:
+            self.credentials.add(("__cookie__", cookie))
+        self.blocks: list[SyntheticBlock] = []
+        self.by_hash: dict[str, SyntheticBlock] = {}
+        self.calls: dict[str, int] = {}
+        self.http_requests = 0
+        self.max_batch = 0
+        self._scheduled: tuple[int, int, int] | None = None
+        self._lock = threading.Lock()
+        self._extend(n_blocks, salt)
+        self._start(_RpcHandler)
+
+    def __enter__(self) -> RpcChainServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- chain building ----------------------------------------------------------------------------------
+    @property
+    def tip(self) -> int:
+        return len(self.blocks) - 1
+
+    def _extend(self, count: int, salt: str) -> None:
+        for _ in range(count):
+            height = len(self.blocks)
+            prev = self.blocks[-1] if self.blocks else None
+            bits = BITS_BY_PERIOD[(height // 2016) % len(BITS_BY_PERIOD)]
+            work = (1 << 256) // (bits_to_target(bits) + 1)
+            t = GENESIS_TIME + 600 * height + (height * 7 % 13) * 17 - 100
+            times = sorted([b.time for b in self.blocks[-10:]] + [t])
+            block = SyntheticBlock(
+                height=height,
+                hash=_hash(salt, height),
+                prev=prev.hash if prev else None,
+                time=t,
+                mediantime=times[len(times) // 2],
+                bits=bits,
+                chainwork=(prev.chainwork if prev else 0) + work,
+                fees_sats=1_000_000 + (int(_hash(salt + "fee", height)[:6], 16) % 50_000_000),
+                txs=1 + int(_hash(salt + "tx", height)[:4], 16) % 5000,
+            )
+            block.stats_json = json.dumps(block.stats(), separators=(",", ":"))
+            header = block.header(0)
+            del header["confirmations"]  # the one field that changes with the tip; left out
+            block.header_json = json.dumps(header, separators=(",", ":"))
+            self.blocks.append(block)
+            self.by_hash[block.hash] = block
+
+    def reorg(self, depth: int, extra: int = 0, salt: str = "fork") -> None:
+        """Replace the last `depth` blocks by a competing branch, `extra` blocks longer."""
+        with self._lock:
+            for block in self.blocks[-depth:]:
+                del self.by_hash[block.hash]
+            del self.blocks[-depth:]
+            self._extend(depth + extra, salt)
+
+    def schedule_reorg(self, after_requests: int, depth: int, extra: int = 0) -> None:
+        """Reorganise (see `reorg`) right after answering HTTP request number `after_requests`."""
+        self._scheduled = (after_requests, depth, extra)
+
+    def after_request(self) -> None:
+        if self._scheduled is not None and self.http_requests >= self._scheduled[0]:
+            _, depth, extra = self._scheduled
+            self._scheduled = None
+            self.reorg(depth, extra, salt="midsync")
+
+    def mine(self, count: int, salt: str = "main") -> None:
+        """Append `count` blocks."""
+        with self._lock:
+            self._extend(count, salt)
+
+    # -- protocol ----------------------------------------------------------------------------------------
+    def check_auth(self, header: str | None) -> bool:
+        if not header or not header.startswith("Basic "):
+            return False
+        try:
+            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return False
+        return (user, password) in self.credentials
+
+    def handle_body(self, body: bytes) -> tuple[int, bytes]:
+        try:
+            request = json.loads(body)
+        except json.JSONDecodeError:
+            return 500, b'{"result":null,"error":{"code":-32700,"message":"Parse error"},"id":null}'
+        with self._lock:
+            if isinstance(request, list):
+                self.max_batch = max(self.max_batch, len(request))
+                parts = [self._answer(item) for item in request]
+                return 200, ("[" + ",".join(p for _, p in parts) + "]").encode()
+            status, part = self._answer(request)
+            return status, part.encode()
+
+    def _answer(self, item: Any) -> tuple[int, str]:
+        version2 = isinstance(item, dict) and item.get("jsonrpc") == "2.0"
+        req_id = json.dumps(item.get("id") if isinstance(item, dict) else None)
+        try:
+            if not isinstance(item, dict) or not isinstance(item.get("method"), str):
+                raise RpcError(-32600, "Invalid Request object")
+            method = item["method"]
+            self.calls[method] = self.calls.get(method, 0) + 1
+            result = self._call(method, item.get("params") or [])
+        except RpcError as err:
+            error = json.dumps({"code": err.code, "message": err.message})
+            status = 404 if err.code == -32601 else 500
+            if version2:
+                return 200, f'{{"jsonrpc":"2.0","error":{error},"id":{req_id}}}'
+            return status, f'{{"result":null,"error":{error},"id":{req_id}}}'
+        if version2:
+            return 200, f'{{"jsonrpc":"2.0","result":{result},"id":{req_id}}}'
+        return 200, f'{{"result":{result},"error":null,"id":{req_id}}}'
+
+    def _block_at(self, params: list[Any]) -> SyntheticBlock:
+        if not params:
+            raise RpcError(-1, "missing argument")
+        key = params[0]
+        if isinstance(key, int) and not isinstance(key, bool):
+            if not 0 <= key <= self.tip:
+                raise RpcError(-8, "Block height out of range")
+            return self.blocks[key]
+        if isinstance(key, str) and key in self.by_hash:
+            return self.by_hash[key]
+        raise RpcError(-5, "Block not found")
+
+    def _call(self, method: str, params: list[Any]) -> str:
+        """The JSON text of the result of `method`."""
+        if method == "getblockchaininfo":
+            tip = self.blocks[-1]
+            return json.dumps(
+                {
+                    "chain": self.chain,
+                    "blocks": self.tip,
+                    "headers": self.tip,
+                    "bestblockhash": tip.hash,
+                    "difficulty": bits_to_difficulty(tip.bits),
+                    "time": tip.time,
+                    "mediantime": tip.mediantime,
+                    "verificationprogress": 1.0,
+                    "initialblockdownload": False,
+                    "chainwork": f"{tip.chainwork:064x}",
+                    "size_on_disk": 1000 * len(self.blocks),
+                    "pruned": False,
+                    "warnings": [],
+                }
+            )
+        if method == "getblockcount":
+            return str(self.tip)
+        if method == "getblockhash":
+            return f'"{self._block_at(params).hash}"'
+        if method == "getblockheader":
+            if not params or not isinstance(params[0], str):
+                raise RpcError(-8, "hash must be a hexadecimal string")
+            return self._block_at(params).header_json
+        if method == "getblockstats":
+            block = self._block_at(params)
+            wanted = params[1] if len(params) > 1 else None
+            if wanted is None or tuple(wanted) == BLOCKSTATS_FIELDS:
+                return block.stats_json
+            stats = block.stats()
+            unknown = [w for w in wanted if w not in stats]
+            if unknown:
+                raise RpcError(-8, f"Invalid selected statistic '{unknown[0]}'")
+            return json.dumps({k: stats[k] for k in wanted})
+        raise RpcError(-32601, "Method not found")
