@@ -24,6 +24,7 @@ from hashrisk.cli.common import (
     usd,
 )
 from hashrisk.cli.data_cmd import data_app
+from hashrisk.cli.sim_cmd import register_sim_commands
 from hashrisk.economics.catalog import find_model, load_catalog
 from hashrisk.economics.cost import production_cost
 from hashrisk.economics.fleet import FleetSpec, build_fleet
@@ -46,6 +47,7 @@ chain_app = typer.Typer(
 )
 app.add_typer(chain_app, name="chain")
 app.add_typer(data_app, name="data")
+register_sim_commands(app)
 
 SNAPSHOT_OPTION = typer.Option(
     None, "--snapshot", help="TOML file overriding snapshot fields.", dir_okay=False

@@ -1,0 +1,610 @@
+"""`hashrisk simulate`, `hashrisk stress` and `hashrisk scenario new`: the shell over :mod:`hashrisk.sim`.
+
+File loading lives here (scenario YAML, price CSVs, fleet TOML, the Parquet writer of full paths); the
+engine itself does no I/O. Register the commands on the main app with :func:`register_sim_commands`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from hashrisk.cli.common import (
+    JSON_OPTION,
+    console,
+    eh_s,
+    emit_json,
+    err_console,
+    handle_errors,
+    pct,
+    resolve_snapshot,
+    usd,
+)
+from hashrisk.data.snapshot import NetworkSnapshot
+from hashrisk.economics.fleet import FleetSpec
+from hashrisk.errors import InputError
+from hashrisk.sim.arrays import SERIES, ChunkOutputs
+from hashrisk.sim.engine import simulate
+from hashrisk.sim.prices import parse_price_csv
+from hashrisk.sim.result import SimResult
+from hashrisk.sim.scenario import BootstrapPrice, PathPrice, Scenario, default_scenario_yaml
+
+scenario_app = typer.Typer(help="Write and check simulation scenarios.", no_args_is_help=True)
+
+CANNED_SHOCKS = (-0.10, -0.20, -0.30)
+"""The shocks `hashrisk stress` runs without --shock."""
+
+
+# ------------------------------------------------------------------------------------------- loading
+def _read_text(path: Path, field: str, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (FileNotFoundError, IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise InputError(field, str(path), f"a readable UTF-8 {what} ({exc.__class__.__name__})") from None
+
+
+def load_price_csv(path: Path, field: str) -> tuple[list[Any], list[float]]:
+    """Dates and prices of a ``date,price_usd`` CSV file (errors name `field`)."""
+    return parse_price_csv(_read_text(path, field, "CSV file date,price_usd"), field=field)
+
+
+def load_scenario(path: Path | None) -> Scenario:
+    """The scenario in `path` (the default scenario when None), with its file references loaded.
+
+    ``price.csv`` and ``fleet.file`` are read relative to the scenario file's folder and stored into
+    ``price.prices_usd``/``price.dates`` and ``fleet.spec``.
+
+    Raises
+    ------
+    InputError
+        For an unreadable file, invalid YAML, or an invalid field (named by dotted path).
+    """
+    if path is None:
+        return Scenario()
+    scenario = Scenario.from_yaml_text(_read_text(path, "scenario", "YAML file"), origin=str(path))
+    base = path.parent
+    updates: dict[str, Any] = {}
+    price = scenario.price
+    if isinstance(price, PathPrice | BootstrapPrice) and price.csv is not None and price.prices_usd is None:
+        dates, prices = load_price_csv(base / price.csv, "price.csv")
+        updates.update({"price.prices_usd": prices, "price.dates": dates})
+    if scenario.fleet.file is not None and scenario.fleet.spec is None:
+        fleet_path = base / scenario.fleet.file
+        spec = FleetSpec.from_toml_text(
+            _read_text(fleet_path, "fleet.file", "TOML file"), origin=str(fleet_path)
+        )
+        updates["fleet.spec"] = spec.model_dump()
+    return scenario.with_params(updates) if updates else scenario
+
+
+def _apply_options(
+    scenario: Scenario,
+    *,
+    paths: int | None,
+    horizon_days: int | None,
+    seed: int | None,
+    price_path: Path | None,
+    fleet: Path | None,
+    start: str | None,
+) -> Scenario:
+    params: dict[str, Any] = {}
+    if paths is not None:
+        params["paths"] = paths
+    if horizon_days is not None:
+        params["horizon_days"] = horizon_days
+    if seed is not None:
+        params["seed"] = seed
+    if start is not None:
+        params["start.start_date"] = start
+    if price_path is not None:
+        dates, prices = load_price_csv(price_path, "--price-path")
+        params.update({"price.model": "path", "price.prices_usd": prices, "price.dates": dates})
+    if fleet is not None:
+        spec = FleetSpec.from_toml_text(_read_text(fleet, "--fleet", "TOML file"), origin=str(fleet))
+        params["fleet.spec"] = spec.model_dump()
+    return scenario.with_params(params) if params else scenario
+
+
+def _snapshot(scenario: Scenario, home: Path | None) -> NetworkSnapshot | None:
+    day = scenario.start.start_date
+    return None if day is None else resolve_snapshot(None, day.isoformat(), home)
+
+
+# ------------------------------------------------------------------------------------------- parquet writer
+class ParquetPathWriter:
+    """Writes every path's daily series to a Parquet file, one row group per chunk.
+
+    Columns: ``path`` (int32), ``day`` (int16), ``date`` (date32), then ``price_usd``, ``hashrate_ths``,
+    ``difficulty``, ``sold_btc``, ``offline_share`` (float32). Rows: paths x days (1,000,000 paths x 365
+    days is 365 million rows, several GB: mind the disk).
+    """
+
+    def __init__(self, path: Path, start_date: Any, n_days: int) -> None:
+        import pyarrow as pa
+
+        self.path = path
+        self.n_days = n_days
+        self._pa = pa
+        self._dates = pa.array(np.datetime64(start_date, "D") + np.arange(n_days), type=pa.date32())
+        self._schema = pa.schema(
+            [("path", pa.int32()), ("day", pa.int16()), ("date", pa.date32())]
+            + [(name, pa.float32()) for name in SERIES]
+        )
+        self._writer: Any = None
+
+    def __call__(self, first_path: int, out: ChunkOutputs, n: int) -> None:
+        """Append paths ``first_path .. first_path + n - 1`` (the engine's ``on_chunk`` callback)."""
+        import pyarrow.parquet as pq
+
+        pa = self._pa
+        d = self.n_days
+        cols: dict[str, Any] = {
+            "path": pa.array(np.repeat(np.arange(first_path, first_path + n, dtype=np.int32), d)),
+            "day": pa.array(np.tile(np.arange(d, dtype=np.int16), n)),
+            "date": pa.concat_arrays([self._dates] * n) if n else pa.array([], type=pa.date32()),
+        }
+        for name in SERIES:
+            cols[name] = pa.array(np.asarray(out.series(name)[:n], dtype=np.float32).ravel())
+        table = pa.table(cols, schema=self._schema)
+        if self._writer is None:
+            try:
+                self._writer = pq.ParquetWriter(str(self.path), self._schema)
+            except OSError as exc:
+                raise InputError("--out", str(self.path), f"a writable file path ({exc})") from None
+        self._writer.write_table(table)
+
+    def close(self) -> None:
+        """Finish the file."""
+        if self._writer is not None:
+            self._writer.close()
+
+
+# ------------------------------------------------------------------------------------------- running
+def _run(
+    scenario: Scenario, snapshot: NetworkSnapshot | None, *, show_progress: bool, out: Path | None
+) -> SimResult:
+    writer: ParquetPathWriter | None = None
+    if out is not None:
+        start = snapshot.date if snapshot is not None else NetworkSnapshot.embedded().date
+        writer = ParquetPathWriter(out, start, scenario.horizon_days)
+    try:
+        if not show_progress:
+            return simulate(scenario, snapshot, on_chunk=writer)
+        with Progress(
+            TextColumn("[bold]simulating[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("paths"),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("paths", total=scenario.paths)
+            return simulate(
+                scenario,
+                snapshot,
+                on_chunk=writer,
+                progress=lambda done, total: bar.update(task, completed=done),
+            )
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _q(d: dict[str, float], fmt: Any, keys: tuple[str, ...] = ("p05", "p50", "p95")) -> str:
+    return " / ".join(fmt(d[k]) for k in keys)
+
+
+def _btc(x: float) -> str:
+    return "n/a" if not math.isfinite(x) else f"{x:,.0f} BTC"
+
+
+def _pct_change(x: float) -> str:
+    return "n/a" if not math.isfinite(x) else f"{x:+.1f}%"
+
+
+def _print_summary(res: SimResult, summary: dict[str, Any], out: Path | None) -> None:
+    st = res.start
+    table = Table(
+        title=f"hashrisk simulate: {res.scenario.name}, {res.n_paths:,} paths x {res.n_days} days "
+        f"from {st.date} ({res.scenario.price_model}, feedback {'on' if res.scenario.impact.enabled else 'off'})"
+    )
+    table.add_column("measure")
+    table.add_column("p05 / p50 / p95", justify="right")
+    table.add_column("note")
+    end = summary["end"]
+    table.add_row(
+        "start",
+        f"BTC {usd(st.price_usd)}, {eh_s(st.hashrate_ths)}",
+        f"difficulty {st.difficulty:,.0f}, height {st.height:,}",
+    )
+    table.add_row(f"price on {summary['end_date']}", _q(end["price_usd"], usd), "USD/BTC")
+    table.add_row("hashrate at the end", _q(end["hashrate_ths"], eh_s), "online")
+    table.add_row("difficulty at the end", _q(end["difficulty"], lambda x: f"{x / 1e12:,.1f} T"), "")
+    table.add_row("fleet offline at the end", _q(end["offline_share"], pct), "share of installed hashrate")
+    table.add_row(
+        "fleet offline, worst day",
+        _q(summary["offline_share"]["max_over_horizon"], pct),
+        "per path, over the horizon",
+    )
+    fr = summary["first_retarget"]
+    table.add_row(
+        f"first retarget (height {fr['height']:,})", _q(fr["change_pct"], _pct_change), "difficulty change"
+    )
+    drop = summary["difficulty_drop"]
+    for x in ("5", "10", "20"):
+        if x in drop["p_first_retarget"]:
+            table.add_row(
+                f"P(difficulty drop >= {x}%)",
+                f"{pct(drop['p_first_retarget'][x])} / any {pct(drop['p_any_retarget'][x])}",
+                "first retarget / any retarget in the horizon",
+            )
+    sold = summary["miner_btc_sold"]
+    table.add_row(
+        "miners' BTC sold, total",
+        _q(sold["total_btc"], _btc),
+        f"mean {sold['per_day_btc_mean']:,.0f} BTC/day",
+    )
+    if sold["forced_btc"]["mean"] > 0:
+        table.add_row("  of which forced", _q(sold["forced_btc"], _btc), "lenders' liquidations")
+    rec = summary["hashrate_recovery"]
+    table.add_row(
+        "hashrate back at start level",
+        _q(rec["days_from_start"], lambda x: "n/a" if not math.isfinite(x) else f"day {x:.0f}"),
+        f"{pct(rec['share_recovered'])} of the {pct(rec['share_paths_dropped'])} of paths that dropped",
+    )
+    amp = summary["amplification"]
+    table.add_row(
+        "price vol, feedback on / off",
+        f"{pct(amp['vol_annualised_on']['p50'])} / {pct(amp['vol_annualised_off']['p50'])}",
+        f"mean ratio {amp['vol_ratio_mean']:.3f}",
+    )
+    table.add_row(
+        "max drawdown, feedback on / off",
+        f"{pct(amp['max_drawdown_on']['p50'])} / {pct(amp['max_drawdown_off']['p50'])}",
+        "medians over paths",
+    )
+    console.print(table)
+    rt = res.retargets_frame().head(8)
+    if len(rt):
+        t2 = Table(title="retargets (quantiles over paths reaching them)")
+        for col in (
+            "height",
+            "date p50",
+            "share of paths",
+            "difficulty p05 / p50 / p95 [T]",
+            "change p05 / p50 / p95",
+        ):
+            t2.add_column(col, justify="right")
+        for r in rt.to_dict(orient="records"):
+            t2.add_row(
+                f"{r['height']:,}",
+                str(r["date_p50"]),
+                pct(r["share_of_paths"]),
+                " / ".join(f"{r[f'difficulty_{q}'] / 1e12:,.1f}" for q in ("p05", "p50", "p95")),
+                " / ".join(_pct_change(r[f"change_pct_{q}"]) for q in ("p05", "p50", "p95")),
+            )
+        console.print(t2)
+    console.print(
+        f"{res.meta['cohorts']} cohorts; {res.meta['elapsed_s']:.1f} s; assumptions: see `hashrisk scenario new`"
+        + (f"; full paths written to {out}" if out else ""),
+        highlight=False,
+    )
+
+
+SCENARIO_ARG = typer.Argument(
+    None, help="Scenario YAML (default: the annotated default scenario).", dir_okay=False
+)
+PATHS_OPTION = typer.Option(None, "--paths", help="Monte-Carlo paths (overrides the scenario).")
+HORIZON_OPTION = typer.Option(None, "--horizon-days", help="Days simulated (overrides the scenario).")
+SEED_OPTION = typer.Option(None, "--seed", help="Random seed (overrides the scenario).")
+START_OPTION = typer.Option(None, "--start", help="Start from the stored snapshot of this day (YYYY-MM-DD).")
+HOME_OPTION = typer.Option(
+    None, "--home", help="Data directory (default: $HASHRISK_HOME or the user data dir)."
+)
+FLEET_OPTION = typer.Option(
+    None, "--fleet", help="Fleet TOML (default: the scenario's, else packaged).", dir_okay=False
+)
+
+
+@handle_errors
+def simulate_command(
+    scenario_file: Path | None = SCENARIO_ARG,
+    paths: int | None = PATHS_OPTION,
+    horizon_days: int | None = HORIZON_OPTION,
+    seed: int | None = SEED_OPTION,
+    price_path: Path | None = typer.Option(
+        None,
+        "--price-path",
+        help="Deterministic price path: CSV date,price_usd (consecutive days).",
+        dir_okay=False,
+    ),
+    start: str | None = START_OPTION,
+    fleet: Path | None = FLEET_OPTION,
+    home: Path | None = HOME_OPTION,
+    out: Path | None = typer.Option(
+        None, "--out", help="Write every path's daily series to this Parquet file."
+    ),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Monte-Carlo simulation of price, hashrate, difficulty, retargets and miners' sales."""
+    scenario = _apply_options(
+        load_scenario(scenario_file),
+        paths=paths,
+        horizon_days=horizon_days,
+        seed=seed,
+        price_path=price_path,
+        fleet=fleet,
+        start=start,
+    )
+    snapshot = _snapshot(scenario, home)
+    res = _run(scenario, snapshot, show_progress=not json_out, out=out)
+    summary = res.summary()
+    if json_out:
+        if out is not None:
+            summary["paths_file"] = str(out)
+        emit_json(summary)
+        return
+    _print_summary(res, summary, out)
+
+
+def parse_shock(text: str) -> float:
+    """``"-20%"``, ``"-20"`` or ``"-0.2"`` -> -0.2 (a number with % or of magnitude above 1 is in percent).
+
+    Raises
+    ------
+    InputError
+        Unless the result is a fraction in (-0.95, 1].
+    """
+    m = re.fullmatch(r"\s*([+-]?\d+(?:\.\d*)?|[+-]?\.\d+)\s*(%?)\s*", text)
+    if m is None:
+        raise InputError("--shock", text, "a price change such as -20% (or -0.2)")
+    value = float(m.group(1))
+    if m.group(2) or abs(value) > 1:
+        value /= 100.0
+    if not -0.95 < value <= 1.0:
+        raise InputError("--shock", text, "a price change above -95% and at most +100%")
+    return value
+
+
+def stress_scenario(base: Scenario, shock: float, days: int, vol: float | None) -> Scenario:
+    """`base` with a GBM price: drift 0, `vol` (the base's GBM/jump vol when None, else 0.5), and a shock of
+    `shock` spread over `days` days."""
+    vol_base = getattr(base.price, "vol", 0.5)
+    return base.with_params(
+        {
+            "price.model": "gbm",
+            "price.vol": vol_base if vol is None else vol,
+            "price.drift": 0.0,
+            "price.shock": {"total_return": shock, "days": days},
+        }
+    )
+
+
+def stress_summary(res: SimResult, shock: float, days: int) -> dict[str, Any]:
+    """The figures `hashrisk stress` reports for one shock."""
+    s = res.summary()
+    d = min(days, res.n_days - 1)
+    h0 = res.start.hashrate_ths
+    h_fan = res.fans["hashrate_ths"][d]
+    offline_vs_start = {"p05": 1 - h_fan[4] / h0, "p50": 1 - h_fan[2] / h0, "p95": 1 - h_fan[0] / h0}
+    worst = s["hashrate_min_ratio"]
+    sold_mean = res.means["sold_btc"]
+    rts = s["retargets"][:2]
+    return {
+        "shock_pct": 100.0 * shock,
+        "shock_days": days,
+        "price_at_shock_end_usd": {
+            k: float(res.fans["price_usd"][d][j]) for j, k in ((0, "p05"), (2, "p50"), (4, "p95"))
+        },
+        "hashrate_offline_vs_start_at_shock_end": offline_vs_start,
+        "hashrate_offline_vs_start_worst_day": {
+            "p05": 1 - worst["p95"],
+            "p50": 1 - worst["p50"],
+            "p95": 1 - worst["p05"],
+        },
+        "fleet_offline_share_at_shock_end": {
+            k: float(res.fans["offline_share"][d][j]) for j, k in ((0, "p05"), (2, "p50"), (4, "p95"))
+        },
+        "next_retargets": [
+            {
+                k: r[k]
+                for k in (
+                    "height",
+                    "date_p50",
+                    "share_of_paths",
+                    "change_pct_p05",
+                    "change_pct_p50",
+                    "change_pct_p95",
+                    "difficulty_p05",
+                    "difficulty_p50",
+                    "difficulty_p95",
+                )
+            }
+            for r in rts
+        ],
+        "p_first_retarget_drop": s["difficulty_drop"]["p_first_retarget"],
+        "p_any_retarget_drop": s["difficulty_drop"]["p_any_retarget"],
+        "btc_sold": {
+            "during_shock_btc_per_day_mean": float(np.mean(sold_mean[:d])) if d > 0 else float(sold_mean[0]),
+            "baseline_btc_per_day": float(res.meta["impact_baseline_sold_btc_per_day"]),
+            "total_btc": s["miner_btc_sold"]["total_btc"],
+            "forced_btc": s["miner_btc_sold"]["forced_btc"],
+        },
+        "amplification": {
+            "max_drawdown_on_p50": s["amplification"]["max_drawdown_on"]["p50"],
+            "max_drawdown_off_p50": s["amplification"]["max_drawdown_off"]["p50"],
+            "max_drawdown_ratio_p50": s["amplification"]["max_drawdown_ratio_p50"],
+            "vol_on_p50": s["amplification"]["vol_annualised_on"]["p50"],
+            "vol_off_p50": s["amplification"]["vol_annualised_off"]["p50"],
+            "vol_ratio_mean": s["amplification"]["vol_ratio_mean"],
+        },
+    }
+
+
+@handle_errors
+def stress_command(
+    shock: list[str] | None = typer.Option(
+        None, "--shock", help="Price shock, e.g. -20% (repeatable; default: -10%, -20% and -30%)."
+    ),
+    days: int = typer.Option(30, "--days", help="Days over which the shock unfolds (then flat drift)."),
+    vol: float | None = typer.Option(
+        None,
+        "--vol",
+        help="Annualised volatility around the shock path (default: the scenario's, 0.5; 0: none).",
+    ),
+    scenario_file: Path | None = typer.Option(None, "--scenario", help="Base scenario YAML.", dir_okay=False),
+    paths: int = typer.Option(2_000, "--paths", help="Monte-Carlo paths per shock."),
+    horizon_days: int = typer.Option(90, "--horizon-days", help="Days simulated."),
+    seed: int | None = SEED_OPTION,
+    start: str | None = START_OPTION,
+    home: Path | None = HOME_OPTION,
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Canned price shocks from the snapshot: hashrate offline, next retargets, BTC sold, amplification."""
+    shocks = [parse_shock(s) for s in shock] if shock else list(CANNED_SHOCKS)
+    if days < 1:
+        raise InputError("--days", days, "a number of days >= 1")
+    base = _apply_options(
+        load_scenario(scenario_file),
+        paths=paths,
+        horizon_days=horizon_days,
+        seed=seed,
+        price_path=None,
+        fleet=None,
+        start=start,
+    )
+    snapshot = _snapshot(base, home)
+    results = []
+    for x in shocks:
+        res = _run(stress_scenario(base, x, days, vol), snapshot, show_progress=not json_out, out=None)
+        results.append((res, stress_summary(res, x, days)))
+    if json_out:
+        first = results[0][0]
+        emit_json(
+            {
+                "start": first.start.to_dict(),
+                "paths": base.paths,
+                "horizon_days": base.horizon_days,
+                "vol": getattr(first.scenario.price, "vol", None),
+                "feedback": base.impact.enabled,
+                "shocks": [s for _, s in results],
+            }
+        )
+        return
+    first = results[0][0]
+    st = first.start
+    table = Table(
+        title=f"hashrisk stress from {st.date} (BTC {usd(st.price_usd)}, {eh_s(st.hashrate_ths)}); "
+        f"{base.paths:,} paths, vol {getattr(first.scenario.price, 'vol', 0):.2f}, p05 / p50 / p95"
+    )
+    table.add_column("measure")
+    for _, s in results:
+        table.add_column(f"{s['shock_pct']:+.0f}% over {s['shock_days']} d", justify="right")
+
+    def row(label: str, fn: Any) -> None:
+        table.add_row(label, *(fn(s) for _, s in results))
+
+    def trio(d: dict[str, float], f: Any) -> str:
+        return f"{f(d['p05'])} / {f(d['p50'])} / {f(d['p95'])}"
+
+    row("price at the end of the shock", lambda s: trio(s["price_at_shock_end_usd"], usd))
+    row(
+        "hashrate offline vs start (shock end)",
+        lambda s: trio(s["hashrate_offline_vs_start_at_shock_end"], pct),
+    )
+    row(
+        "hashrate offline vs start (worst day)", lambda s: trio(s["hashrate_offline_vs_start_worst_day"], pct)
+    )
+    for i in range(2):
+        row(
+            f"retarget {i + 1}: height / date p50",
+            lambda s, i=i: (
+                f"{s['next_retargets'][i]['height']:,} / {s['next_retargets'][i]['date_p50']}"
+                if len(s["next_retargets"]) > i
+                else "n/a"
+            ),
+        )
+        row(
+            f"retarget {i + 1}: difficulty change",
+            lambda s, i=i: (
+                " / ".join(
+                    _pct_change(s["next_retargets"][i][f"change_pct_{q}"]) for q in ("p05", "p50", "p95")
+                )
+                if len(s["next_retargets"]) > i
+                else "n/a"
+            ),
+        )
+    row(
+        "P(first retarget <= -5% / -10%)",
+        lambda s: f"{pct(s['p_first_retarget_drop']['5'])} / {pct(s['p_first_retarget_drop']['10'])}",
+    )
+    row(
+        "BTC sold per day during the shock",
+        lambda s: (
+            f"{s['btc_sold']['during_shock_btc_per_day_mean']:,.0f} "
+            f"(baseline {s['btc_sold']['baseline_btc_per_day']:,.0f})"
+        ),
+    )
+    row("BTC sold over the horizon", lambda s: trio(s["btc_sold"]["total_btc"], _btc))
+    row(
+        "max drawdown, feedback on / off (p50)",
+        lambda s: (
+            f"{pct(s['amplification']['max_drawdown_on_p50'])} / {pct(s['amplification']['max_drawdown_off_p50'])}"
+        ),
+    )
+    row("price vol ratio on / off (mean)", lambda s: f"{s['amplification']['vol_ratio_mean']:.3f}")
+    console.print(table)
+    console.print(
+        "Shock spread evenly over the window, then zero drift; feedback = square-root impact of miners' sales "
+        "above the start day's (assumptions: `hashrisk scenario new`).",
+        highlight=False,
+    )
+
+
+@scenario_app.command("new")
+@handle_errors
+def scenario_new(
+    file: Path = typer.Argument(
+        ..., help="Where to write the annotated default scenario (YAML).", dir_okay=False
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+) -> None:
+    """Write the annotated default scenario (every field explained; assumptions marked)."""
+    if file.exists() and not force:
+        raise InputError("FILE", str(file), "a path that does not exist yet (or pass --force)")
+    try:
+        file.write_text(default_scenario_yaml(), encoding="utf-8")
+    except OSError as exc:
+        raise InputError("FILE", str(file), f"a writable path ({exc.__class__.__name__})") from None
+    console.print(f"wrote {file}; run it with: hashrisk simulate {file}", highlight=False)
+
+
+@scenario_app.command("check")
+@handle_errors
+def scenario_check(
+    file: Path = typer.Argument(..., help="Scenario YAML to validate.", dir_okay=False),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Validate a scenario file (with its price CSV and fleet TOML) without running it."""
+    scenario = load_scenario(file)
+    if json_out:
+        emit_json({"valid": True, "scenario": scenario.to_dict()})
+        return
+    console.print(
+        f"{file}: valid ({scenario.paths:,} paths x {scenario.horizon_days} days, {scenario.price_model})"
+    )
+
+
+def register_sim_commands(app: typer.Typer) -> None:
+    """Add ``simulate``, ``stress`` and the ``scenario`` group to the main `app`."""
+    app.command("simulate")(simulate_command)
+    app.command("stress")(stress_command)
+    app.add_typer(scenario_app, name="scenario")

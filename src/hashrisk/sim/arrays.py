@@ -1,0 +1,225 @@
+"""The contract between the engine and the two kernels: inputs, random numbers and outputs as arrays.
+
+Both kernels (:mod:`hashrisk.sim.kernel_numpy`, the reference, and :mod:`hashrisk.sim.kernel_numba`) read a
+:class:`KernelSetup` (the prepared scenario: scalars and per-cohort arrays), a :class:`ChunkRandoms` (every
+random number of a chunk of paths, drawn by the engine) and write a :class:`ChunkOutputs`. Same inputs,
+same outputs: the tests compare them to 1e-9 relative.
+
+Units: prices [USD/BTC], hashrate [TH/s], cash [USD], costs [USD/(TH/s)/day], time [s] relative to the
+start, heights [blocks], nBits as integers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+ByteArray = npt.NDArray[np.uint8]
+
+SERIES = ("price_usd", "hashrate_ths", "difficulty", "sold_btc", "offline_share")
+"""Daily per-path series the kernels write, in this order."""
+
+# per-path float scalars (columns of ChunkOutputs.path_f)
+PF_SOLD_BTC = 0  # BTC sold over the horizon
+PF_FORCED_BTC = 1  # of which forced by lenders
+PF_FEES_BTC = 2  # fees received
+PF_VOL = 3  # annualised volatility of daily log price returns, feedback on
+PF_MDD = 4  # maximum drawdown of the price, feedback on
+PF_VOL_EXO = 5  # same, exogenous price (feedback off)
+PF_MDD_EXO = 6
+PF_RETIRED_SHARE = 7  # retired capacity / all capacity ever installed, at the end
+PF_BTC_END = 8  # miners' BTC at the end
+PF_CASH_END = 9  # miners' cash at the end [USD]
+PF_OFFLINE_MAX = 10  # largest daily share of installed hashrate offline
+PF_HASHRATE_MIN = 11  # lowest daily online hashrate / day-0 online hashrate
+N_PF = 12
+
+# per-path integer scalars (columns of ChunkOutputs.path_i)
+PI_SUBSIDY_SATS = 0  # subsidy received [sats], exact
+PI_TIP = 1  # height of the last block at the end
+PI_N_RETARGETS = 2  # retargets within the horizon
+PI_DROP_DAY = 3  # first day the hashrate is below its day-0 value (-1: never)
+PI_RECOVERY_DAY = 4  # first day after that with hashrate >= day-0 value (-1: never)
+N_PI = 5
+
+
+@dataclass(frozen=True)
+class KernelSetup:
+    """The prepared scenario (identical for every path).
+
+    Attributes
+    ----------
+    n_days : int
+        Horizon [days].
+    price0_usd : float
+        Start price [USD/BTC].
+    fees_level_btc : float
+        Mean fees per block at the start price [BTC/block].
+    fees_elasticity : float
+        ``fees = level * (P / P0)^elasticity * noise`` (0: level, 1: proportional).
+    hysteresis : float
+        Off below ``1 - hysteresis``, back on above ``1 + hysteresis`` (revenue / cash cost).
+    on_lag_days : int
+        Consecutive days above the band before an offline cohort restarts.
+    retire_after_days : int
+        Consecutive days underwater before retirement (0: never).
+    lead_time_days : int
+        Order-to-hashing delay [days] (>= 1).
+    deploy_cohort : int
+        Index of the new-deployments cohort (-1: none).
+    growth_per_day : float
+        Cap on daily orders as a share of installed hashrate [1/day].
+    full_margin : float
+        Margin at which orders reach the cap.
+    deploy_allin_usd_per_ths_day : float
+        All-in cost of new machines [USD/(TH/s)/day].
+    orders0_ths_per_day : float
+        Orders in the pipeline at the start, per day [TH/s/day].
+    share_sold : float
+        Share of production sold each day.
+    sell_to_cover : bool
+        Sell BTC to cover a cash shortfall (else lenders force-sell `forced_share`).
+    forced_share : float
+        Share of BTC force-sold on a day with negative cash.
+    impact_k, impact_sigma_daily, impact_volume_usd : float
+        Square-root law ``k * sigma * sqrt(net_usd / volume)`` (k = 0: feedback off).
+    baseline_sold_btc : float
+        Sales already in the exogenous price [BTC/day].
+    tip0 : int
+        Height of the last block at the start.
+    bits0 : int
+        nBits in force at the start.
+    epoch_first_time0 : int
+        Time of the current period's first block [s, relative to the start].
+    max_retargets : int
+        Retargets recorded per path (later ones are applied but not recorded).
+    cap0_ths, online0, cost_usd_per_ths_day, btc0, cash0_usd, debt_usd_per_day, retirable : ndarray (C,)
+        Per cohort: installed hashrate, online flag, cash cost, BTC, cash, debt service [USD/day], and
+        whether it can retire.
+    """
+
+    n_days: int
+    price0_usd: float
+    fees_level_btc: float
+    fees_elasticity: float
+    hysteresis: float
+    on_lag_days: int
+    retire_after_days: int
+    lead_time_days: int
+    deploy_cohort: int
+    growth_per_day: float
+    full_margin: float
+    deploy_allin_usd_per_ths_day: float
+    orders0_ths_per_day: float
+    share_sold: float
+    sell_to_cover: bool
+    forced_share: float
+    impact_k: float
+    impact_sigma_daily: float
+    impact_volume_usd: float
+    baseline_sold_btc: float
+    tip0: int
+    bits0: int
+    epoch_first_time0: int
+    max_retargets: int
+    cap0_ths: FloatArray
+    online0: ByteArray
+    cost_usd_per_ths_day: FloatArray
+    btc0: FloatArray
+    cash0_usd: FloatArray
+    debt_usd_per_day: FloatArray
+    retirable: ByteArray
+
+    @property
+    def n_cohorts(self) -> int:
+        """Number of cohorts C."""
+        return int(self.cap0_ths.size)
+
+
+@dataclass
+class ChunkRandoms:
+    """Every random number of a chunk of paths (rows: paths, columns: days).
+
+    Attributes
+    ----------
+    log_return : ndarray (P, D) float64
+        Exogenous daily log returns (day t -> t+1).
+    u_blocks : ndarray (P, D) float64
+        Uniforms in [0, 1) inverted through the Poisson CDF of the day's expected blocks.
+    fee_mult : ndarray (P, D) float64
+        Mean-one lognormal fee noise.
+    """
+
+    log_return: FloatArray
+    u_blocks: FloatArray
+    fee_mult: FloatArray
+
+    @property
+    def n_paths(self) -> int:
+        """Rows P."""
+        return int(self.log_return.shape[0])
+
+
+@dataclass
+class ChunkOutputs:
+    """What a kernel writes for a chunk of P paths over D days (R recorded retargets).
+
+    Attributes
+    ----------
+    price_usd, hashrate_ths, difficulty, sold_btc, offline_share : ndarray (P, D), float64 (float32 works too)
+        Daily series: price, online hashrate, difficulty in force, BTC sold, share of installed (not
+        retired) hashrate offline. Day t is the state during day t.
+    path_f : ndarray (P, N_PF) float64
+        Per-path float scalars (``PF_*`` columns).
+    path_i : ndarray (P, N_PI) int64
+        Per-path integer scalars (``PI_*`` columns).
+    retarget_day : ndarray (P, R) int32
+        Day of each retarget (-1 past the last one).
+    retarget_bits : ndarray (P, R) int64
+        nBits after each retarget.
+    """
+
+    price_usd: npt.NDArray[np.floating]
+    hashrate_ths: npt.NDArray[np.floating]
+    difficulty: npt.NDArray[np.floating]
+    sold_btc: npt.NDArray[np.floating]
+    offline_share: npt.NDArray[np.floating]
+    path_f: FloatArray
+    path_i: IntArray
+    retarget_day: npt.NDArray[np.int32]
+    retarget_bits: IntArray
+
+    @classmethod
+    def empty(cls, n_paths: int, n_days: int, max_retargets: int, dtype: type = np.float64) -> ChunkOutputs:
+        """Allocate outputs (series in `dtype`)."""
+
+        def series() -> npt.NDArray[np.floating]:
+            out: npt.NDArray[np.floating] = np.zeros((n_paths, n_days), dtype=dtype)
+            return out
+
+        return cls(
+            price_usd=series(),
+            hashrate_ths=series(),
+            difficulty=series(),
+            sold_btc=series(),
+            offline_share=series(),
+            path_f=np.zeros((n_paths, N_PF)),
+            path_i=np.zeros((n_paths, N_PI), dtype=np.int64),
+            retarget_day=np.full((n_paths, max_retargets), -1, dtype=np.int32),
+            retarget_bits=np.zeros((n_paths, max_retargets), dtype=np.int64),
+        )
+
+    def head(self, n_paths: int) -> ChunkOutputs:
+        """Views of the first `n_paths` rows."""
+        return ChunkOutputs(*(getattr(self, f.name)[:n_paths] for f in fields(self)))
+
+    def series(self, name: str) -> npt.NDArray[np.floating]:
+        """One daily series by name (see :data:`SERIES`)."""
+        if name not in SERIES:
+            raise KeyError(name)
+        out: npt.NDArray[np.floating] = getattr(self, name)
+        return out

@@ -1,0 +1,153 @@
+"""`hashrisk simulate`, `stress` and `scenario new` (on an app with the commands registered)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from hashrisk.cli.sim_cmd import parse_shock, register_sim_commands
+from hashrisk.errors import InputError
+from hashrisk.sim import Scenario
+
+app = typer.Typer(pretty_exceptions_enable=False)
+
+
+@app.callback()
+def _root() -> None:
+    """Test app."""
+
+
+register_sim_commands(app)
+runner = CliRunner()
+SMALL = ["--paths", "200", "--horizon-days", "40"]
+
+
+def run_json(*args: str) -> dict[str, object]:
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    out: dict[str, object] = json.loads(result.stdout)
+    return out
+
+
+def test_scenario_new_writes_a_loadable_annotated_file(tmp_path: Path) -> None:
+    f = tmp_path / "s.yaml"
+    result = runner.invoke(app, ["scenario", "new", str(f)])
+    assert result.exit_code == 0, result.output
+    assert Scenario.from_yaml_text(f.read_text()) == Scenario()
+    again = runner.invoke(app, ["scenario", "new", str(f)])
+    assert again.exit_code == 2 and "--force" in again.output
+    assert runner.invoke(app, ["scenario", "check", str(f)]).exit_code == 0
+
+
+def test_simulate_json_has_retargets(tmp_path: Path) -> None:
+    out = run_json("simulate", *SMALL)
+    assert out["paths"] == 200 and out["horizon_days"] == 40
+    retargets = out["retargets"]
+    assert isinstance(retargets, list) and len(retargets) >= 2
+    first = retargets[0]
+    assert set(first) >= {"height", "date_p50", "difficulty_p05", "difficulty_p50", "difficulty_p95"}
+    assert first["difficulty_p05"] <= first["difficulty_p50"] <= first["difficulty_p95"]
+    assert {"difficulty_drop", "miner_btc_sold", "hashrate_recovery", "amplification"} <= set(out)
+
+
+def test_simulate_table_renders() -> None:
+    result = runner.invoke(app, ["simulate", *SMALL])
+    assert result.exit_code == 0, result.output
+    assert "first retarget" in result.stdout and "953,568" in result.stdout
+
+
+def test_simulate_scenario_file_with_relative_price_csv_and_parquet(tmp_path: Path) -> None:
+    (tmp_path / "path.csv").write_text(
+        "date,price_usd\n" + "".join(f"2026-06-{d:02d},{70000 - 500 * d}\n" for d in range(1, 31))
+    )
+    (tmp_path / "s.yaml").write_text(
+        "name: falling\npaths: 150\nhorizon_days: 30\nprice:\n  model: path\n  csv: path.csv\n"
+    )
+    pq_file = tmp_path / "paths.parquet"
+    out = run_json("simulate", str(tmp_path / "s.yaml"), "--out", str(pq_file))
+    assert out["scenario"] == "falling" and out["price_model"] == "path"
+    assert out["start"]["price_usd"] == 69_500  # type: ignore[index]
+    table = pq.read_table(pq_file)
+    assert table.num_rows == 150 * 30
+    assert table.column_names[:3] == ["path", "day", "date"]
+    assert table.column("price_usd")[29].as_py() == pytest.approx(55_000, rel=0.02)
+
+
+def test_simulate_price_path_flag_and_errors(tmp_path: Path) -> None:
+    good = tmp_path / "p.csv"
+    days = [dt.date(2026, 6, 1) + dt.timedelta(days=d) for d in range(40)]
+    good.write_text("date,price_usd\n" + "".join(f"{day},{60000 + i}\n" for i, day in enumerate(days)))
+    out = run_json("simulate", "--price-path", str(good), *SMALL)
+    assert out["price_model"] == "path"
+    gap = tmp_path / "gap.csv"
+    gap.write_text("date,price_usd\n2026-06-01,60000\n2026-06-03,60000\n")
+    result = runner.invoke(app, ["simulate", "--price-path", str(gap), *SMALL])
+    assert result.exit_code == 2 and "--price-path" in result.output and "consecutive" in result.output
+    result = runner.invoke(app, ["simulate", "--price-path", str(tmp_path / "missing.csv")])
+    assert result.exit_code == 2 and "--price-path" in result.output
+    result = runner.invoke(app, ["simulate", "--paths", "0"])
+    assert result.exit_code == 2 and "paths" in result.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("price:\n  model: gbm\n  vol: -1\n")
+    result = runner.invoke(app, ["simulate", str(bad)])
+    assert result.exit_code == 2 and "price.vol" in result.output
+
+
+def test_simulate_start_date_without_store_falls_back(hashrisk_home: Path) -> None:
+    result = runner.invoke(app, ["simulate", *SMALL, "--start", "2025-06-01", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["start"]["date"] == "2026-06-01"
+
+
+def test_stress_json() -> None:
+    out = run_json("stress", "--shock", "-20%", "--paths", "200", "--horizon-days", "40")
+    shocks = out["shocks"]
+    assert isinstance(shocks, list) and len(shocks) == 1
+    s = shocks[0]
+    assert s["shock_pct"] == pytest.approx(-20.0)
+    assert s["next_retargets"][0]["height"] == 953_568
+    assert {"hashrate_offline_vs_start_at_shock_end", "btc_sold", "amplification"} <= set(s)
+
+
+def test_stress_table_all_canned_shocks() -> None:
+    result = runner.invoke(app, ["stress", "--paths", "100", "--horizon-days", "35", "--vol", "0"])
+    assert result.exit_code == 0, result.output
+    assert "-10% over 30 d" in result.stdout and "-30% over 30 d" in result.stdout
+
+
+@pytest.mark.parametrize(("text", "value"), [("-20%", -0.2), ("-20", -0.2), ("-0.2", -0.2), ("+5%", 0.05)])
+def test_parse_shock(text: str, value: float) -> None:
+    assert parse_shock(text) == pytest.approx(value)
+
+
+@pytest.mark.parametrize("text", ["-100%", "abc", "-20%%", "300%"])
+def test_parse_shock_rejects(text: str) -> None:
+    with pytest.raises(InputError) as err:
+        parse_shock(text)
+    assert err.value.field == "--shock"
+
+
+def test_fleet_file_in_scenario_and_flag(tmp_path: Path) -> None:
+    toml = (Path(__file__).parents[2] / "src/hashrisk/economics/data/fleet_default.toml").read_text()
+    (tmp_path / "fleet.toml").write_text(
+        toml.replace("median_usd_per_kwh = 0.045", "median_usd_per_kwh = 0.030")
+    )
+    (tmp_path / "s.yaml").write_text(
+        "paths: 100\nhorizon_days: 20\nfleet:\n  file: fleet.toml\n  cohorts: 8\n"
+    )
+    cheap = run_json("simulate", str(tmp_path / "s.yaml"))
+    default = run_json("simulate", "--paths", "100", "--horizon-days", "20")
+    assert cheap["end"]["offline_share"]["p50"] < default["end"]["offline_share"]["p50"]  # type: ignore[index]
+    flag = run_json(
+        "simulate", "--paths", "100", "--horizon-days", "20", "--fleet", str(tmp_path / "fleet.toml")
+    )
+    assert flag["end"]["offline_share"]["p50"] < default["end"]["offline_share"]["p50"]  # type: ignore[index]
+    (tmp_path / "bad.yaml").write_text("fleet:\n  file: missing.toml\n")
+    result = runner.invoke(app, ["simulate", str(tmp_path / "bad.yaml")])
+    assert result.exit_code == 2 and "fleet.file" in result.output
