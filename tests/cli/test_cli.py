@@ -168,3 +168,9 @@ def test_console_script_prints_one_json_object() -> None:
     )
     assert json.loads(proc.stdout)["snapshot"]["date"] == "2026-06-01"
     assert proc.stdout.count("\n") == 1
+
+
+def test_unreadable_fleet_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["cost", "--fleet", str(tmp_path)])  # a directory, not a file
+    assert result.exit_code == 2
+    assert "fleet" in result.stderr and "IsADirectoryError" in result.stderr

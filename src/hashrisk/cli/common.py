@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from hashrisk.data.snapshot import NetworkSnapshot
-from hashrisk.errors import DataError, HashriskError
+from hashrisk.errors import DataError, HashriskError, InputError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -56,6 +56,14 @@ def _jsonable(obj: Any) -> Any:
     if hasattr(obj, "isoformat"):
         return obj.isoformat()
     return obj
+
+
+def read_user_text(path: Path, field: str, what: str) -> str:
+    """Text of a file the user named; an unreadable file is an :class:`InputError` naming `field`."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (FileNotFoundError, IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise InputError(field, str(path), f"a readable UTF-8 {what} ({exc.__class__.__name__})") from None
 
 
 def emit_json(obj: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ from hashrisk.cli.common import (
     emit_json,
     handle_errors,
     pct,
+    read_user_text,
     resolve_snapshot,
     usd,
 )
@@ -82,13 +83,7 @@ def _root(
 def _fleet_spec(path: Path | None) -> FleetSpec:
     if path is None:
         return FleetSpec.default()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (FileNotFoundError, IsADirectoryError, UnicodeDecodeError) as exc:
-        raise InputError(
-            "fleet", str(path), f"a readable UTF-8 TOML file ({exc.__class__.__name__})"
-        ) from None
-    return FleetSpec.from_toml_text(text, origin=str(path))
+    return FleetSpec.from_toml_text(read_user_text(path, "fleet", "TOML file"), origin=str(path))
 
 
 @app.command()

@@ -24,6 +24,7 @@ from hashrisk.cli.common import (
     err_console,
     handle_errors,
     pct,
+    read_user_text,
     resolve_snapshot,
     usd,
 )
@@ -43,16 +44,9 @@ CANNED_SHOCKS = (-0.10, -0.20, -0.30)
 
 
 # ------------------------------------------------------------------------------------------- loading
-def _read_text(path: Path, field: str, what: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (FileNotFoundError, IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise InputError(field, str(path), f"a readable UTF-8 {what} ({exc.__class__.__name__})") from None
-
-
 def load_price_csv(path: Path, field: str) -> tuple[list[Any], list[float]]:
     """Dates and prices of a ``date,price_usd`` CSV file (errors name `field`)."""
-    return parse_price_csv(_read_text(path, field, "CSV file date,price_usd"), field=field)
+    return parse_price_csv(read_user_text(path, field, "CSV file date,price_usd"), field=field)
 
 
 def load_scenario(path: Path | None) -> Scenario:
@@ -68,7 +62,7 @@ def load_scenario(path: Path | None) -> Scenario:
     """
     if path is None:
         return Scenario()
-    scenario = Scenario.from_yaml_text(_read_text(path, "scenario", "YAML file"), origin=str(path))
+    scenario = Scenario.from_yaml_text(read_user_text(path, "scenario", "YAML file"), origin=str(path))
     base = path.parent
     updates: dict[str, Any] = {}
     price = scenario.price
@@ -78,7 +72,7 @@ def load_scenario(path: Path | None) -> Scenario:
     if scenario.fleet.file is not None and scenario.fleet.spec is None:
         fleet_path = base / scenario.fleet.file
         spec = FleetSpec.from_toml_text(
-            _read_text(fleet_path, "fleet.file", "TOML file"), origin=str(fleet_path)
+            read_user_text(fleet_path, "fleet.file", "TOML file"), origin=str(fleet_path)
         )
         updates["fleet.spec"] = spec.model_dump()
     return scenario.with_params(updates) if updates else scenario
@@ -107,7 +101,7 @@ def _apply_options(
         dates, prices = load_price_csv(price_path, "--price-path")
         params.update({"price.model": "path", "price.prices_usd": prices, "price.dates": dates})
     if fleet is not None:
-        spec = FleetSpec.from_toml_text(_read_text(fleet, "--fleet", "TOML file"), origin=str(fleet))
+        spec = FleetSpec.from_toml_text(read_user_text(fleet, "--fleet", "TOML file"), origin=str(fleet))
         params["fleet.spec"] = spec.model_dump()
     return scenario.with_params(params) if params else scenario
 
