@@ -39,13 +39,13 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from hashrisk.chain.pow import HASHES_PER_DIFFICULTY
 from hashrisk.chain.subsidy import COIN_SATS, HALVING_INTERVAL_BLOCKS, block_subsidy_sats
 from hashrisk.data.store import DAILY, Column, coerce_frame
 from hashrisk.errors import InputError
 
 SOURCE_NAME = "coinmetrics"
 LICENCE = "Coin Metrics community data, CC BY-NC 4.0"
-TWO_32 = 2**32
 SECONDS_PER_DAY = 86_400
 THS = 1e12
 """Hashes per second in one TH/s."""
@@ -224,7 +224,7 @@ def _derive(raw: pd.DataFrame) -> tuple[pd.DataFrame, _Derived]:
             out[column] = pd.Series(np.nan, index=out.index, dtype="float64")
     blocks = out["blocks"].astype("float64")
     hashrate, difficulty = out["hashrate_ths"], out["difficulty"]
-    from_rate = (hashrate * THS * SECONDS_PER_DAY / (difficulty * TWO_32)).round()
+    from_rate = (hashrate * THS * SECONDS_PER_DAY / (difficulty * HASHES_PER_DIFFICULTY)).round()
     _fill(out, "blocks", from_rate, "round(HashRate * 1e12 * 86400 / (DiffMean * 2^32))", derived)
     blocks = out["blocks"].astype("float64")
     per_block = pd.Series(era_subsidy_btc(pd.DatetimeIndex(out.index)), index=out.index)
@@ -241,14 +241,14 @@ def _derive(raw: pd.DataFrame) -> tuple[pd.DataFrame, _Derived]:
     _fill(
         out,
         "difficulty",
-        hashrate * THS * SECONDS_PER_DAY / (TWO_32 * mined),
+        hashrate * THS * SECONDS_PER_DAY / (HASHES_PER_DIFFICULTY * mined),
         "HashRate * 1e12 * 86400 / (2^32 * blocks)",
         derived,
     )
     _fill(
         out,
         "hashrate_ths",
-        out["difficulty"] * TWO_32 * blocks / SECONDS_PER_DAY / THS,
+        out["difficulty"] * HASHES_PER_DIFFICULTY * blocks / SECONDS_PER_DAY / THS,
         "DiffMean * 2^32 * blocks / 86400 / 1e12",
         derived,
     )
