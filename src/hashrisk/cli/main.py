@@ -13,6 +13,7 @@ from hashrisk import __version__
 from hashrisk.chain.estimate import estimate_next_adjustment
 from hashrisk.chain.pow import bits_to_difficulty, next_bits
 from hashrisk.chain.subsidy import COIN_SATS, block_subsidy_sats, next_halving_height
+from hashrisk.cli import analytics_cmd, flows_cmd, report_cmd
 from hashrisk.cli.common import (
     JSON_OPTION,
     console,
@@ -49,6 +50,9 @@ chain_app = typer.Typer(
 app.add_typer(chain_app, name="chain")
 app.add_typer(data_app, name="data")
 register_sim_commands(app)
+analytics_cmd.register(app)
+flows_cmd.register(app)
+report_cmd.register(app)
 
 SNAPSHOT_OPTION = typer.Option(
     None, "--snapshot", help="TOML file overriding snapshot fields.", dir_okay=False
