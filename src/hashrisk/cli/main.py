@@ -27,6 +27,7 @@ from hashrisk.cli.common import (
 )
 from hashrisk.cli.data_cmd import data_app
 from hashrisk.cli.sim_cmd import register_sim_commands
+from hashrisk.cli.sweep_cmd import register_sweep_commands
 from hashrisk.economics.catalog import find_model, load_catalog
 from hashrisk.economics.cost import production_cost
 from hashrisk.economics.fleet import FleetSpec, build_fleet
@@ -50,6 +51,7 @@ chain_app = typer.Typer(
 app.add_typer(chain_app, name="chain")
 app.add_typer(data_app, name="data")
 register_sim_commands(app)
+register_sweep_commands(app)
 analytics_cmd.register(app)
 flows_cmd.register(app)
 report_cmd.register(app)

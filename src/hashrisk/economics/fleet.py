@@ -175,6 +175,78 @@ def _default_spec() -> FleetSpec:
     return FleetSpec.from_toml_text(text, origin="fleet_default.toml")
 
 
+VINTAGE_MAX_AGE_YEARS = 6.0
+"""Oldest hardware in a vintage fleet [years since release]. Assumption: S9-era machines (2016) were still
+hashing in 2022 at cheap power; older ones are scrap."""
+VINTAGE_HALF_LIFE_YEARS = 2.0
+"""Half-life of a release's share of the installed fleet [years]. Assumption: machines are replaced on a
+2-4 year cycle as each generation roughly halves J/TH."""
+VINTAGE_HARDWARE_USD_PER_TH = 20.0
+"""Hardware cost of every class of a vintage fleet [USD per TH/s] (it only prices new deployments, which use
+the newest class). Assumption: the order of new-ASIC prices in 2022-2025."""
+
+
+def vintage_fleet_spec(
+    as_of: str | pd.Period | Any,
+    *,
+    max_age_years: float = VINTAGE_MAX_AGE_YEARS,
+    half_life_years: float = VINTAGE_HALF_LIFE_YEARS,
+    hardware_usd_per_th: float = VINTAGE_HARDWARE_USD_PER_TH,
+    base: FleetSpec | None = None,
+) -> FleetSpec:
+    """A fleet for a past date, built from the ASIC catalog: every model released in the `max_age_years`
+    before `as_of`, weighted by the age of its release.
+
+    ``share_i ∝ 2^(-age_i / half_life_years)`` with ``age_i`` = years from the model's release month to
+    `as_of` (the catalog's maker specs are facts; the weighting, the age cut-off and the hardware cost are
+    labelled assumptions). Power prices, overheads and cost settings come from `base` (the default fleet).
+    Used to start backcasts and calibrations in the past, when the default mid-2026 mix did not exist.
+
+    Parameters
+    ----------
+    as_of : date-like or "YYYY-MM"
+        The date the fleet is for.
+
+    Raises
+    ------
+    InputError
+        If no catalog model was released in the window, or a parameter is not positive.
+    """
+    check_positive("max_age_years", max_age_years)
+    check_positive("half_life_years", half_life_years)
+    month = pd.Period(as_of, freq="M") if not isinstance(as_of, pd.Period) else as_of.asfreq("M")
+    cat = load_catalog(released_by=month)
+    age_years = np.asarray([(month - r).n / 12.0 for r in cat["release_month"]], dtype=np.float64)
+    keep = age_years <= max_age_years
+    if not keep.any():
+        raise InputError(
+            "as_of", str(month), f"a month with catalog models released in the {max_age_years:g} years before"
+        )
+    cat, age_years = cat[keep], age_years[keep]
+    weight = np.exp2(-age_years / half_life_years)
+    weight /= weight.sum()
+    spec = base if base is not None else FleetSpec.default()
+    classes = [
+        HardwareClass(
+            name=f"{row.model} ({row.release_month})",
+            model=str(row.model),
+            share=float(w),
+            hardware_usd_per_th=hardware_usd_per_th,
+        )
+        for row, w in zip(cat.itertuples(), weight, strict=True)
+    ]
+    # renormalise the last share so the classes sum to one exactly
+    total = sum(c.share for c in classes[:-1])
+    classes[-1] = classes[-1].model_copy(update={"share": max(0.0, 1.0 - total)})
+    return spec.model_copy(
+        update={
+            "label": f"vintage fleet {month} (catalog models of the last {max_age_years:g} years, "
+            f"half-life {half_life_years:g} years: assumption)",
+            "classes": classes,
+        }
+    )
+
+
 @dataclass(frozen=True)
 class Fleet:
     """Cohort arrays (one element per cohort) and the cost assumptions.

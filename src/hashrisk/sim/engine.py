@@ -42,6 +42,7 @@ from hashrisk.chain.pow import (
     difficulty_to_target,
     expected_blocks,
     hashrate_ths_from_difficulty,
+    next_bits,
     target_to_bits,
 )
 from hashrisk.chain.subsidy import COIN_SATS, block_subsidy_sats
@@ -57,7 +58,7 @@ from hashrisk.sim.result import SimAccumulator, SimResult, StartInfo, retarget_t
 from hashrisk.sim.scenario import Scenario
 
 FloatArray = npt.NDArray[np.float64]
-Backend = Literal["numba", "numpy"]
+Backend = Literal["numba", "numpy", "jax"]
 PATH_BLOCK = 1_000
 """Paths per random-stream block (part of the reproducibility contract: do not change lightly)."""
 STREAM_BLOCKS = N_PRICE_STREAMS
@@ -252,6 +253,13 @@ def prepare(scenario: Scenario, snapshot: NetworkSnapshot | None = None) -> Prep
     else:
         interval_s = TARGET_SPACING_S * float(hashrate_ths_from_difficulty(d0)) / h0
         t_first = -round(in_period * interval_s)
+    if in_period == RETARGET_INTERVAL_BLOCKS - 1:
+        # the tip closes its period: the next block is mined at the new difficulty, computed now from the
+        # period's first block and the tip (mined at the start, time 0); the kernel records the new
+        # period's first time when it mines that block
+        bits0 = next_bits(bits0, int(t_first), 0)
+        d0 = bits_to_difficulty(bits0)
+        t_first = 0
 
     # ---- cohorts
     fb = scenario.fleet
@@ -448,11 +456,20 @@ def draw_randoms(
 
 # ------------------------------------------------------------------------------------------- running
 def _kernel(backend: str) -> Callable[[KernelSetup, ChunkRandoms, ChunkOutputs], None]:
+    allowed = "numba, numpy, or jax (install the 'gpu' extra: pip install 'hashrisk[gpu]')"
     if backend == "numba":
         return kernel_numba.run_chunk
     if backend == "numpy":
         return kernel_numpy.run_chunk
-    raise InputError("backend", backend, "numba or numpy")
+    if backend == "jax":  # optional: imported only when asked for
+        try:
+            from hashrisk.sim import kernel_jax
+        except ImportError as exc:
+            if (exc.name or "").split(".")[0] not in ("jax", "jaxlib"):
+                raise
+            raise InputError("backend", backend, allowed) from exc
+        return kernel_jax.run_chunk
+    raise InputError("backend", backend, allowed)
 
 
 def run_paths(

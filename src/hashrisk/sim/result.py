@@ -284,8 +284,9 @@ class StartInfo:
 
     @property
     def first_retarget_height(self) -> int:
-        """Height of the first block mined at a new difficulty, ``2016 * (height // 2016 + 1)``."""
-        return (self.height // RETARGET_INTERVAL_BLOCKS + 1) * RETARGET_INTERVAL_BLOCKS
+        """Height of the first block the simulation mines at a new difficulty, ``2016 * ((height + 1) // 2016
+        + 1)`` (when the tip closes a period, the retarget of the next block is applied at the start)."""
+        return ((self.height + 1) // RETARGET_INTERVAL_BLOCKS + 1) * RETARGET_INTERVAL_BLOCKS
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
