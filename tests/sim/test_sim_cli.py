@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import typer
@@ -151,3 +152,30 @@ def test_fleet_file_in_scenario_and_flag(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("fleet:\n  file: missing.toml\n")
     result = runner.invoke(app, ["simulate", str(tmp_path / "bad.yaml")])
     assert result.exit_code == 2 and "fleet.file" in result.output
+
+
+def test_bootstrap_from_the_store_uses_consecutive_stored_days(hashrisk_home: Path, tmp_path: Path) -> None:
+    """Prices 100, 110, (gap), 121, 133.1 stored: the returns are log 1.1 twice (the gap is not bridged)."""
+    from hashrisk.cli.sim_cmd import stored_log_returns
+    from hashrisk.data.files import import_file
+
+    csv = tmp_path / "prices.csv"
+    csv.write_text("date,price_usd\n2024-01-01,100\n2024-01-02,110\n2024-01-04,121\n2024-01-05,133.1\n")
+    import_file(csv)
+    returns = stored_log_returns(None)
+    assert returns == pytest.approx([np.log(1.1), np.log(1.1)])
+    assert stored_log_returns(None, dt.date(2024, 1, 3), None) == pytest.approx([np.log(1.1)])
+    scenario = tmp_path / "boot.yaml"
+    scenario.write_text(
+        "price:\n  model: bootstrap\n  from_store: true\n  block_days: 1\n  demean: false\n"
+        "impact:\n  enabled: false\n"
+    )
+    doc = run_json("simulate", str(scenario), *SMALL)
+    # every bootstrapped daily return is log 1.1, so day 39's price is 71,329 * 1.1**39 on every path
+    end = doc["end"]["price_usd"]  # type: ignore[index]
+    assert end["p50"] == pytest.approx(71_329 * 1.1**39, rel=0.005)
+    assert end["p05"] == pytest.approx(end["p95"], rel=0.005)
+    empty = tmp_path / "boot2.yaml"
+    empty.write_text("price:\n  model: bootstrap\n  from_store: true\n  history_start: 2030-01-01\n")
+    result = runner.invoke(app, ["simulate", str(empty), *SMALL])
+    assert result.exit_code == 2 and "hashrisk data import" in result.stderr

@@ -6,6 +6,7 @@ engine itself does no I/O. Register the commands on the main app with :func:`reg
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from pathlib import Path
@@ -29,8 +30,9 @@ from hashrisk.cli.common import (
     usd,
 )
 from hashrisk.data.snapshot import NetworkSnapshot
+from hashrisk.data.store import Store
 from hashrisk.economics.fleet import FleetSpec
-from hashrisk.errors import InputError
+from hashrisk.errors import DataError, InputError
 from hashrisk.sim.arrays import SERIES, ChunkOutputs
 from hashrisk.sim.engine import simulate
 from hashrisk.sim.prices import parse_price_csv
@@ -104,6 +106,38 @@ def _apply_options(
         spec = FleetSpec.from_toml_text(read_user_text(fleet, "--fleet", "TOML file"), origin=str(fleet))
         params["fleet.spec"] = spec.model_dump()
     return scenario.with_params(params) if params else scenario
+
+
+def stored_log_returns(
+    home: Path | None, start: dt.date | None = None, end: dt.date | None = None
+) -> list[float]:
+    """Daily log returns between consecutive stored days with prices (gaps are skipped, not bridged).
+
+    Raises
+    ------
+    DataError
+        If the store holds no two consecutive days of prices in the range.
+    """
+    with Store(home, read_only=True) as store:
+        prices = store.daily_frame(start=start, end=end)["price_usd"].dropna()
+    logp = np.log(prices.to_numpy(dtype=np.float64))
+    consecutive = np.diff(prices.index.to_numpy()) == np.timedelta64(1, "D")
+    returns = np.diff(logp)[consecutive]
+    if returns.size == 0:
+        raise DataError(
+            f"the data store holds no daily price return (two consecutive days) between {start or 'the start'} and "
+            f"{end or 'the end'}: import or fetch prices first (`hashrisk data import FILE`)"
+        )
+    return [float(r) for r in returns]
+
+
+def fill_from_store(scenario: Scenario, home: Path | None) -> Scenario:
+    """Load the stored history a bootstrap price model asks for with ``from_store: true``."""
+    price = scenario.price
+    if isinstance(price, BootstrapPrice) and price.from_store and price.log_returns is None:
+        returns = stored_log_returns(home, price.history_start, price.history_end)
+        return scenario.with_params({"price.log_returns": returns})
+    return scenario
 
 
 def _snapshot(scenario: Scenario, home: Path | None) -> NetworkSnapshot | None:
@@ -338,6 +372,7 @@ def simulate_command(
         fleet=fleet,
         start=start,
     )
+    scenario = fill_from_store(scenario, home)
     snapshot = _snapshot(scenario, home)
     res = _run(scenario, snapshot, show_progress=not json_out, out=out)
     summary = res.summary()

@@ -13,7 +13,14 @@ import typer
 from rich.table import Table
 
 from hashrisk.cli.common import JSON_OPTION, console, emit_json, handle_errors, read_user_text
-from hashrisk.cli.sim_cmd import FLEET_OPTION, HOME_OPTION, PATHS_OPTION, load_price_csv, load_scenario
+from hashrisk.cli.sim_cmd import (
+    FLEET_OPTION,
+    HOME_OPTION,
+    PATHS_OPTION,
+    fill_from_store,
+    load_price_csv,
+    load_scenario,
+)
 from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.data.store import Store
 from hashrisk.errors import DataError, InputError
@@ -74,7 +81,7 @@ def sweep_command(
     """Run a scenario over a grid of parameters; one row of results per grid point."""
     grid = SweepGrid.from_yaml_text(read_user_text(grid_file, "grid", "YAML file"), origin=str(grid_file))
     base = load_scenario(grid_file.parent / grid.base if grid.base is not None else None)
-    base = apply_settings(base, grid.scenario)
+    base = fill_from_store(apply_settings(base, grid.scenario), None)
     if paths is not None:
         base = base.with_params({"paths": paths})
     if backend not in SWEEP_BACKENDS:

@@ -172,6 +172,10 @@ def prepare_price(spec: PriceSpec, n_days: int) -> PreparedPrice:
             hist = np.asarray(spec.log_returns, dtype=float)
         elif spec.prices_usd is not None:
             hist = log_returns_from_prices(spec.prices_usd)
+        elif spec.from_store:
+            raise InputError(
+                "price.from_store", True, "stored returns loaded into price.log_returns (the CLI loads them)"
+            )
         else:
             raise InputError(
                 "price.csv", spec.csv, "a price history loaded into price.prices_usd (the CLI loads it)"

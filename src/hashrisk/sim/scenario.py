@@ -247,6 +247,17 @@ class BootstrapPrice(_StochasticPrice):
         description="A CSV file `date,price_usd` (path relative to the scenario file); the CLI loads it "
         "into `prices_usd` and `dates`.",
     )
+    from_store: bool = Field(
+        default=False,
+        description="Use the daily prices in the local data store (the CLI loads them into `log_returns`: "
+        "returns between consecutive stored days from `history_start` to `history_end`).",
+    )
+    history_start: dt.date | None = Field(
+        default=None, description="First stored day used with `from_store` (null: the first stored price)."
+    )
+    history_end: dt.date | None = Field(
+        default=None, description="Last stored day used with `from_store` (null: the last stored price)."
+    )
     block_days: int = Field(
         default=10,
         ge=1,
@@ -271,8 +282,10 @@ class BootstrapPrice(_StochasticPrice):
 
     @model_validator(mode="after")
     def _source(self) -> BootstrapPrice:
-        if self.log_returns is None and self.prices_usd is None and self.csv is None:
-            raise ValueError("give `log_returns`, `prices_usd` or `csv`")
+        if self.log_returns is None and self.prices_usd is None and self.csv is None and not self.from_store:
+            raise ValueError("give `log_returns`, `prices_usd`, `csv` or `from_store: true`")
+        if self.history_start and self.history_end and self.history_start > self.history_end:
+            raise ValueError("history_start must not be after history_end")
         _check_lengths(self.dates, self.prices_usd)
         return self
 
