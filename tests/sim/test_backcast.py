@@ -63,7 +63,9 @@ def test_start_in_the_last_block_of_a_period_retargets_at_once() -> None:
     res = simulate(sc)
     bits0 = target_to_bits(difficulty_to_target(D0))
     want = bits_to_difficulty(next_bits(bits0, -offset, 0))
-    assert want / bits_to_difficulty(bits0) == pytest.approx(1_209_600 / 2_418_000, rel=2**-15)  # compact rounding
+    assert want / bits_to_difficulty(bits0) == pytest.approx(
+        1_209_600 / 2_418_000, rel=2**-15
+    )  # compact rounding
     assert res.start.difficulty == want
     assert res.start.first_retarget_height == 2016 * (k + 2)
     assert res.retargets.iloc[0]["height"] == 2016 * (k + 2)
