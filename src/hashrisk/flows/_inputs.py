@@ -1,0 +1,83 @@
+"""Shared plumbing of the flow and HPC input files: YAML/JSON text -> validated pydantic model, packaged defaults.
+
+Every default number in a packaged input file carries a provenance string in the file's ``sources`` table,
+keyed by the dotted path of the field, starting with ``fact:`` (with the source and its date) or
+``assumption:`` (a labelled guess the user can override). Tests enforce that rule on the packaged files.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from hashrisk.errors import InputError
+
+M = TypeVar("M", bound=BaseModel)
+
+PROVENANCE_PREFIXES = ("fact:", "assumption:")
+"""Every provenance string of a packaged default starts with one of these."""
+
+
+def validation_error(exc: ValidationError, origin: str, root: str = "") -> InputError:
+    """The first pydantic error as an :class:`InputError` naming the field by dotted path (and row index)."""
+    err = exc.errors()[0]
+    inner = (err.get("ctx") or {}).get("error")
+    if isinstance(inner, InputError):
+        return inner
+    loc = ".".join(str(p) for p in err["loc"])
+    field = ".".join(p for p in (root, loc) if p) or root or "input"
+    value = err.get("input")
+    if isinstance(value, dict):
+        value = f"{{{', '.join(list(map(str, value))[:6])}}}"
+    elif isinstance(value, list | tuple) and len(value) > 6:
+        value = f"[{', '.join(map(str, value[:3]))}, ...] ({len(value)} values)"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return InputError(field, value, f"{msg} (in {origin})")
+
+
+def parse_yaml_mapping(text: str, origin: str, field: str) -> dict[str, Any]:
+    """A YAML (or JSON) document that must be a mapping; errors name `field` and `origin`."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InputError(field, origin, f"a valid YAML document ({exc})") from None
+    if not isinstance(raw, dict):
+        raise InputError(field, origin, "a YAML mapping (key: value lines) at the top level")
+    return raw
+
+
+def model_from_yaml(cls: type[M], text: str, origin: str, field: str) -> M:
+    """Validate a YAML document against `cls`; any problem is an :class:`InputError` naming the field."""
+    raw = parse_yaml_mapping(text, origin, field)
+    try:
+        return cls.model_validate(raw)
+    except ValidationError as exc:
+        raise validation_error(exc, origin) from None
+
+
+def packaged_text(name: str) -> str:
+    """Text of a packaged default input file in ``hashrisk/flows/data``."""
+    return resources.files("hashrisk.flows").joinpath(f"data/{name}").read_text("utf-8")
+
+
+def packaged_files() -> list[str]:
+    """Names of the packaged default input files."""
+    folder = resources.files("hashrisk.flows").joinpath("data")
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def leaf_paths(obj: Any, prefix: str = "") -> list[str]:
+    """Dotted paths of the numeric leaves of a nested dict/list (booleans and strings excluded)."""
+    out: list[str] = []
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            out += leaf_paths(v, f"{prefix}.{k}" if prefix else str(k))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            out += leaf_paths(v, f"{prefix}.{i}")
+    elif isinstance(obj, int | float) and not isinstance(obj, bool):
+        out.append(prefix)
+    return out
