@@ -179,3 +179,12 @@ def test_bootstrap_from_the_store_uses_consecutive_stored_days(hashrisk_home: Pa
     empty.write_text("price:\n  model: bootstrap\n  from_store: true\n  history_start: 2030-01-01\n")
     result = runner.invoke(app, ["simulate", str(empty), *SMALL])
     assert result.exit_code == 2 and "hashrisk data import" in result.stderr
+
+
+def test_backend_option_numpy_equals_numba_and_rejects_unknown() -> None:
+    a = run_json("simulate", *SMALL, "--backend", "numpy")
+    b = run_json("simulate", *SMALL)
+    assert a["meta"]["backend"] == "numpy" and b["meta"]["backend"] == "numba"  # type: ignore[index]
+    assert a["first_retarget"]["change_pct"] == pytest.approx(b["first_retarget"]["change_pct"], rel=1e-9)  # type: ignore[index]
+    result = runner.invoke(app, ["simulate", *SMALL, "--backend", "cuda"])
+    assert result.exit_code == 2 and "--backend" in result.stderr

@@ -34,7 +34,7 @@ from hashrisk.data.store import Store
 from hashrisk.economics.fleet import FleetSpec
 from hashrisk.errors import DataError, InputError
 from hashrisk.sim.arrays import SERIES, ChunkOutputs
-from hashrisk.sim.engine import simulate
+from hashrisk.sim.engine import BACKENDS, Backend, simulate
 from hashrisk.sim.prices import parse_price_csv
 from hashrisk.sim.result import SimResult
 from hashrisk.sim.scenario import BootstrapPrice, PathPrice, Scenario, default_scenario_yaml
@@ -195,8 +195,20 @@ class ParquetPathWriter:
 
 
 # ------------------------------------------------------------------------------------------- running
+def check_backend(backend: str, field: str = "--backend") -> Backend:
+    """A kernel name from the command line (numba, numpy or jax)."""
+    if backend not in BACKENDS:
+        raise InputError(field, backend, f"one of {', '.join(BACKENDS)}")
+    return backend
+
+
 def _run(
-    scenario: Scenario, snapshot: NetworkSnapshot | None, *, show_progress: bool, out: Path | None
+    scenario: Scenario,
+    snapshot: NetworkSnapshot | None,
+    *,
+    show_progress: bool,
+    out: Path | None,
+    backend: Backend = "numba",
 ) -> SimResult:
     writer: ParquetPathWriter | None = None
     if out is not None:
@@ -204,7 +216,7 @@ def _run(
         writer = ParquetPathWriter(out, start, scenario.horizon_days)
     try:
         if not show_progress:
-            return simulate(scenario, snapshot, on_chunk=writer)
+            return simulate(scenario, snapshot, on_chunk=writer, backend=backend)
         with Progress(
             TextColumn("[bold]simulating[/]"),
             BarColumn(),
@@ -218,6 +230,7 @@ def _run(
             return simulate(
                 scenario,
                 snapshot,
+                backend=backend,
                 on_chunk=writer,
                 progress=lambda done, total: bar.update(task, completed=done),
             )
@@ -337,6 +350,9 @@ START_OPTION = typer.Option(None, "--start", help="Start from the stored snapsho
 HOME_OPTION = typer.Option(
     None, "--home", help="Data directory (default: $HASHRISK_HOME or the user data dir)."
 )
+BACKEND_OPTION = typer.Option(
+    "numba", "--backend", help="Kernel: numba (compiled, default), numpy (reference) or jax (the gpu extra)."
+)
 FLEET_OPTION = typer.Option(
     None, "--fleet", help="Fleet TOML (default: the scenario's, else packaged).", dir_okay=False
 )
@@ -360,9 +376,11 @@ def simulate_command(
     out: Path | None = typer.Option(
         None, "--out", help="Write every path's daily series to this Parquet file."
     ),
+    backend: str = BACKEND_OPTION,
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Monte-Carlo simulation of price, hashrate, difficulty, retargets and miners' sales."""
+    kernel = check_backend(backend)
     scenario = _apply_options(
         load_scenario(scenario_file),
         paths=paths,
@@ -374,7 +392,7 @@ def simulate_command(
     )
     scenario = fill_from_store(scenario, home)
     snapshot = _snapshot(scenario, home)
-    res = _run(scenario, snapshot, show_progress=not json_out, out=out)
+    res = _run(scenario, snapshot, show_progress=not json_out, out=out, backend=kernel)
     summary = res.summary()
     if json_out:
         if out is not None:

@@ -17,6 +17,7 @@ from hashrisk.cli.sim_cmd import (
     FLEET_OPTION,
     HOME_OPTION,
     PATHS_OPTION,
+    check_backend,
     fill_from_store,
     load_price_csv,
     load_scenario,
@@ -75,10 +76,12 @@ def sweep_command(
     workers: int = WORKERS_OPTION,
     scheduler: str | None = SCHEDULER_OPTION,
     paths: int | None = PATHS_OPTION,
+    kernel: str = typer.Option("numba", "--kernel", help="Simulation kernel: numba, numpy or jax."),
     out: Path | None = typer.Option(None, "--out", help="Write the results table (.csv or .parquet)."),
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Run a scenario over a grid of parameters; one row of results per grid point."""
+    kernel_name = check_backend(kernel, "--kernel")
     grid = SweepGrid.from_yaml_text(read_user_text(grid_file, "grid", "YAML file"), origin=str(grid_file))
     base = load_scenario(grid_file.parent / grid.base if grid.base is not None else None)
     base = fill_from_store(apply_settings(base, grid.scenario), None)
@@ -96,6 +99,7 @@ def sweep_command(
         backend=backend,
         workers=workers,
         scheduler=scheduler,
+        kernel=kernel_name,
     )
     if out is not None:
         _write_table(res.frame, out)

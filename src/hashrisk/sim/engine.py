@@ -15,8 +15,9 @@ Memory (the 1,000,000 paths x 365 days goal is < 2 GB)
     them to Parquet) and are never held whole. Measured: 1,000,000 paths x 365 days peak at ~0.7 GiB RSS.
 
 Kernels
-    ``backend="numba"`` (default, compiled, parallel over paths) or ``"numpy"`` (the reference, vectorised
-    over paths). Both consume the same random arrays.
+    ``backend="numba"`` (default, compiled, parallel over paths), ``"numpy"`` (the reference, vectorised
+    over paths) or ``"jax"`` (optional, jitted for accelerators; the ``gpu`` extra). All consume the same
+    random arrays.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ from hashrisk.sim.scenario import Scenario
 
 FloatArray = npt.NDArray[np.float64]
 Backend = Literal["numba", "numpy", "jax"]
+BACKENDS: tuple[Backend, ...] = ("numba", "numpy", "jax")
 PATH_BLOCK = 1_000
 """Paths per random-stream block (part of the reproducibility contract: do not change lightly)."""
 STREAM_BLOCKS = N_PRICE_STREAMS
@@ -570,8 +572,8 @@ def simulate(
         The scenario (paths, horizon, seed, models, policies).
     snapshot : NetworkSnapshot, optional
         Start state; required when ``scenario.start.start_date`` is set (the caller resolves it).
-    backend : {"numba", "numpy"}
-        Compiled kernel (default) or the numpy reference.
+    backend : {"numba", "numpy", "jax"}
+        Compiled kernel (default), the numpy reference, or the optional JAX kernel (GPU/TPU when present).
     chunk_paths : int, optional
         Paths per chunk (rounded up to whole blocks of 1,000); default ~256 MB of working arrays.
         Results do not depend on it.
