@@ -1,9 +1,145 @@
-"""CLI commands for hashrisk.report (registered on the main app by :func:`register`)."""
+"""CLI commands ``hashrisk report`` (the desk report) and ``hashrisk serve`` (JSON API + dashboard).
+
+``serve`` imports FastAPI and uvicorn only when it runs (extra ``web``), so ``hashrisk report`` works
+without them.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import time
+from pathlib import Path
+
 import typer
+from rich.markup import escape
+
+from hashrisk.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors, read_user_text
+from hashrisk.economics.fleet import FleetSpec
+from hashrisk.errors import InputError
+
+HOME_OPTION = typer.Option(
+    None, "--home", help="Data directory (default: $HASHRISK_HOME or the user data dir)."
+)
+
+
+@handle_errors
+def report_command(
+    date: str | None = typer.Option(
+        None, "--date", help="Report on the stored snapshot of this day (YYYY-MM-DD); default: embedded."
+    ),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="Output file (default: report.html, or report.md with --format md).",
+        dir_okay=False,
+    ),
+    fmt: str | None = typer.Option(
+        None,
+        "--format",
+        help="html (one self-contained file) or md (Markdown + SVG charts); default from --out.",
+    ),
+    power_price: float = typer.Option(0.05, "--power-price", help="Uniform power price [USD/kWh]."),
+    fleet_file: Path | None = typer.Option(
+        None, "--fleet", help="Fleet TOML (default: packaged assumptions).", dir_okay=False
+    ),
+    paths: int = typer.Option(2_000, "--paths", help="Monte-Carlo paths per stress shock."),
+    seed: int = typer.Option(2026, "--seed", help="Random seed of the stress simulations."),
+    backend: str = typer.Option(
+        "numpy",
+        "--backend",
+        help="Simulation kernel: numpy (no compilation; default) or numba (compiled, faster for many paths).",
+    ),
+    home: Path | None = HOME_OPTION,
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Write the desk report: headline, cost, cost curve, difficulty, stress, sensitivity, AI/HPC, flows,
+    counterpoints, what remains uncertain, provenance (HTML, or Markdown with SVG charts)."""
+    from hashrisk.report import build_report, load_context, write_report
+    from hashrisk.report.build import infer_format
+    from hashrisk.report.model import Skipped
+
+    t0 = time.perf_counter()
+    if backend not in ("numpy", "numba"):
+        raise InputError("--backend", backend, "numpy or numba")
+    target = out if out is not None else Path("report.md" if fmt == "md" else "report.html")
+    kind = infer_format(target, fmt)
+    spec = origin = None
+    if fleet_file is not None:
+        spec = FleetSpec.from_toml_text(
+            read_user_text(fleet_file, "--fleet", "TOML file"), origin=str(fleet_file)
+        )
+        origin = f"file {fleet_file}"
+    ctx = load_context(
+        date,
+        home,
+        fleet_spec=spec,
+        fleet_origin=origin,
+        power_price_usd_per_kwh=power_price,
+        stress_paths=paths,
+        seed=seed,
+        backend="numba" if backend == "numba" else "numpy",
+    )
+    report = build_report(ctx)
+    files = write_report(report, target, kind)
+    elapsed = time.perf_counter() - t0
+    if json_out:
+        emit_json(
+            {"files": [str(f) for f in files], "format": kind, "elapsed_s": elapsed, **report.summary()}
+        )
+        return
+    for s in report.sections:
+        if isinstance(s, Skipped):
+            console.print(f"  [yellow]skipped[/] {s.title}: {escape(s.reason)}", highlight=False)
+        else:
+            console.print(f"  [green]built[/] {s.title}", highlight=False)
+    console.print(f"wrote {files[0]} ({len(files)} file(s)) in {elapsed:.1f} s", highlight=False)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@handle_errors
+def serve_command(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (default: localhost only)."),
+    port: int = typer.Option(8000, "--port", help="TCP port."),
+    home: Path | None = HOME_OPTION,
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Serve the JSON API (OpenAPI at /openapi.json) and the live dashboard at / (extra `web`)."""
+    if not 0 < port < 65536:
+        raise InputError("--port", port, "a TCP port in 1..65535")
+    try:
+        import uvicorn
+
+        from hashrisk.web.app import create_app
+    except ImportError as exc:
+        raise InputError(
+            "serve", "web extra", "FastAPI and uvicorn installed", hint=f"pip install 'hashrisk[web]' ({exc})"
+        ) from None
+    if not _is_loopback(host):
+        err_console.print(
+            f"[yellow]warning:[/] listening on {host}: the API has no authentication; anyone who can reach "
+            "this address can use it.",
+            highlight=False,
+        )
+    app = create_app(home=home)
+    url = f"http://{host}:{port}/"
+    if json_out:
+        emit_json({"url": url, "openapi": url + "openapi.json", "dashboard": url})
+    else:
+        console.print(
+            f"hashrisk dashboard at {url} (API spec at {url}openapi.json); Ctrl+C stops", highlight=False
+        )
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the main `app`."""
+    """Add ``report`` and ``serve`` to the main `app`."""
+    app.command("report")(report_command)
+    app.command("serve")(serve_command)

@@ -1,0 +1,185 @@
+"""Request and response models of the JSON API (pydantic; they make the OpenAPI spec)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_PRICE_USD = 1e8
+"""Largest BTC price the API accepts [USD/BTC]."""
+
+
+class ErrorOut(BaseModel):
+    """Every error: what went wrong, and for bad input the field, the value and what is allowed."""
+
+    error: str = Field(
+        description="Kind: invalid input, not found, too large, busy, timeout, not available, ..."
+    )
+    message: str = Field(description="Human-readable explanation.")
+    field: str | None = Field(
+        default=None, description="The offending field (query parameter or body field)."
+    )
+    value: Any = Field(default=None, description="The value received (as text when not JSON-able).")
+    allowed: str | None = Field(default=None, description="What is allowed.")
+    hint: str | None = None
+
+
+class SnapshotOut(BaseModel):
+    """The network state the figures are computed on."""
+
+    date: dt.date
+    price_usd: float
+    difficulty: float
+    hashrate_ths: float
+    fees_btc_per_block: float
+    height: int
+    subsidy_btc: float
+    sources: dict[str, str]
+
+
+class CostOut(BaseModel):
+    """Production cost per BTC (``hashrisk cost``): electricity-only bounds, fleet, all-in, cost curve."""
+
+    date: dt.date
+    price_usd: float
+    power_price_usd_per_kwh: float
+    hashprice_usd_per_ph_day: float
+    electricity_basket_usd_per_btc: dict[str, float] = Field(
+        description="CBECI-style basket bounds: lower, best_guess, upper [USD/BTC]."
+    )
+    electricity_fleet_usd_per_btc: float
+    electricity_usd_per_btc_per_cent_per_kwh: float
+    all_in_usd_per_btc: dict[str, float] = Field(
+        description="electricity, other_opex, depreciation and total [USD/BTC]."
+    )
+    breakeven_p10_usd: float
+    breakeven_p50_usd: float
+    breakeven_p90_usd: float
+    marginal_cost_usd: float | None = Field(description="null when no cohort covers its power at the price.")
+    share_unprofitable: dict[str, float] = Field(description="At the price, after a 10% and a 20% fall.")
+    share_within_10pct_of_breakeven: float
+    fleet_label: str
+
+
+class CurvePoint(BaseModel):
+    """One cohort of the cost curve (ascending breakeven)."""
+
+    breakeven_price_usd: float
+    hashrate_ths: float
+    cum_share: float
+
+
+class CostCurveOut(BaseModel):
+    """The cost curve and who is underwater at a price."""
+
+    date: dt.date
+    price_usd: float
+    hashprice_usd_per_ph_day: float
+    share_unprofitable: float
+    share_within_10pct: float
+    marginal_cost_usd: float | None
+    breakeven_p50_usd: float
+    mean_breakeven_usd: float
+    points: list[CurvePoint]
+
+
+class BreakevenOut(BaseModel):
+    """One machine's economics (``hashrisk breakeven``)."""
+
+    model: str
+    maker: str
+    hashrate_ths: float
+    power_w: float
+    efficiency_j_per_th: float
+    source: str
+    date: dt.date
+    price_usd: float
+    power_price_usd_per_kwh: float
+    pue: float
+    hashprice_usd_per_ph_day: float
+    daily_revenue_usd: float
+    daily_profit_usd: float
+    breakeven_power_price_usd_per_kwh: float
+    breakeven_price_usd: float
+
+
+class AdjustmentOut(BaseModel):
+    """The next difficulty adjustment, with what is known and what is assumed."""
+
+    basis: str
+    bits: str
+    difficulty: float
+    epoch_start_height: int
+    retarget_height: int
+    blocks_mined: int
+    blocks_remaining: int
+    locked_in: bool
+    change_pct: dict[str, float]
+    mean_interval_s: float
+    prior_interval_s: float
+    days_to_lock_in: dict[str, float]
+    known: list[str]
+    assumed: list[str]
+    lock_in_time_utc: dict[str, str] | None = None
+
+
+class SimulateIn(BaseModel):
+    """A price shock through the simulator (``hashrisk stress`` for one shock), with size caps."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    shock_pct: float = Field(
+        default=-20.0, ge=-90.0, le=100.0, allow_inf_nan=False, description="Price change over the shock [%]."
+    )
+    shock_days: int = Field(default=30, ge=1, le=365, description="Days over which the shock unfolds.")
+    horizon_days: int = Field(default=90, ge=2, le=365, description="Days simulated.")
+    paths: int = Field(default=300, ge=1, le=2_000, description="Monte-Carlo paths.")
+    seed: int = Field(default=2026, ge=0, le=2**32 - 1, description="Random seed.")
+    vol: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=3.0,
+        allow_inf_nan=False,
+        description="Annualised volatility around the shock path (null: the scenario's 0.5).",
+    )
+    price_usd: float | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_PRICE_USD,
+        allow_inf_nan=False,
+        description="Start price (null: snapshot's).",
+    )
+    date: dt.date | None = Field(default=None, description="Start from the stored snapshot of this day.")
+
+
+class Fan(BaseModel):
+    """Daily quantiles over paths."""
+
+    p05: list[float]
+    p25: list[float]
+    p50: list[float]
+    p75: list[float]
+    p95: list[float]
+
+
+class SimulateOut(BaseModel):
+    """Fans of the simulated series and ``hashrisk stress``'s summary of the shock."""
+
+    paths: int
+    horizon_days: int
+    backend: str
+    elapsed_s: float
+    dates: list[dt.date]
+    fans: dict[str, Fan] = Field(description="price_usd, hashrate_ths, difficulty, sold_btc, offline_share.")
+    summary: dict[str, Any]
+
+
+class FlowsOut(BaseModel):
+    """Institutional flows: US DB pension rebalancing and BTC treasury buying against miners' selling
+    (the summaries of :func:`hashrisk.flows.pensions.pension_flows` and :func:`hashrisk.flows.btc.btc_flows`;
+    every input is labelled fact or assumption in their ``sources``)."""
+
+    pensions: dict[str, Any]
+    btc: dict[str, Any]
