@@ -14,7 +14,6 @@ from reportparse import ParsedHtml, parse_html, parse_markdown
 
 from hashrisk.chain.estimate import estimate_next_adjustment
 from hashrisk.chain.pow import bits_to_difficulty, difficulty_to_target, target_to_bits
-from hashrisk.cli.sim_cmd import stress_scenario, stress_summary
 from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.economics.cost import ProductionCost, production_cost
 from hashrisk.economics.fleet import FleetSpec, build_fleet
@@ -26,6 +25,7 @@ from hashrisk.report.render import find_chrome
 from hashrisk.report.sections import SECTIONS
 from hashrisk.sim.engine import simulate
 from hashrisk.sim.scenario import Scenario
+from hashrisk.sim.stress import stress_scenario, stress_summary
 
 PATHS = 300
 """Paths per shock in these tests (the report's default is 2,000; the recipe is the same)."""

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 import pytest
 from webclient import make_client
 
-from hashrisk.cli.sim_cmd import stress_scenario, stress_summary
 from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.economics.cost import ProductionCost, production_cost
 from hashrisk.economics.fleet import FleetSpec, build_fleet
 from hashrisk.report.adjustment import next_adjustment
 from hashrisk.sim.engine import simulate
 from hashrisk.sim.scenario import Scenario
+from hashrisk.sim.stress import stress_scenario, stress_summary
 from hashrisk.web.app import MAX_BODY_BYTES, create_app
 
 if TYPE_CHECKING:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hashrisk._json import jsonable
 from hashrisk.data.coinmetrics import HALVING_DATES
 from hashrisk.economics.revenue import hashprice_usd_per_ph_day
 from hashrisk.errors import InputError
@@ -295,17 +296,12 @@ def parse_day(value: str | dt.date | pd.Timestamp, field: str) -> pd.Timestamp:
 
 
 def _jsonable(value: Any) -> Any:
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp | dt.date):
+    """Dates as ISO days (not date-times), everything else as :func:`hashrisk._json.jsonable`."""
+    if isinstance(value, pd.Timestamp | dt.date) and value is not pd.NaT:
         return to_day(value)
-    if isinstance(value, np.bool_ | bool):
+    if isinstance(value, np.bool_):
         return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return float(value) if np.isfinite(value) else None
-    return value
+    return jsonable(value)
 
 
 def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from hashrisk._json import jsonable
 from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.errors import DataError, HashriskError, InputError
 
@@ -42,22 +42,6 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        return _jsonable(obj.item())
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if hasattr(obj, "isoformat"):
-        return obj.isoformat()
-    return obj
-
-
 def read_user_text(path: Path, field: str, what: str) -> str:
     """Text of a file the user named; an unreadable file is an :class:`InputError` naming `field`."""
     try:
@@ -68,7 +52,7 @@ def read_user_text(path: Path, field: str, what: str) -> str:
 
 def emit_json(obj: dict[str, Any]) -> None:
     """Write exactly one JSON object on stdout (NaN and infinities become null)."""
-    sys.stdout.write(json.dumps(_jsonable(obj), allow_nan=False) + "\n")
+    sys.stdout.write(json.dumps(jsonable(obj), allow_nan=False) + "\n")
 
 
 def resolve_snapshot(

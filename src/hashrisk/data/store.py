@@ -64,6 +64,7 @@ import numpy as np
 import pandas as pd
 import platformdirs
 
+from hashrisk._json import jsonable
 from hashrisk.errors import DataError, InputError
 
 if TYPE_CHECKING:
@@ -1119,10 +1120,10 @@ class Store:
                     missing = (hi - lo) // (spec.key.multiple_of or 1) + 1 - rows
                 per[source] = {
                     "rows": int(rows),
-                    "min": _jsonable(lo),
-                    "max": _jsonable(hi),
+                    "min": jsonable(lo),
+                    "max": jsonable(hi),
                     "missing": int(missing),
-                    "gaps": [[_jsonable(a), _jsonable(b)] for a, b in gap_rows[:gaps_cap]],
+                    "gaps": [[jsonable(a), jsonable(b)] for a, b in gap_rows[:gaps_cap]],
                     "gaps_truncated": len(gap_rows) > gaps_cap,
                 }
             tables[spec.name] = {"rows": sum(v["rows"] for v in per.values()), "sources": per}
@@ -1134,7 +1135,7 @@ class Store:
         if last:
             at, tbl, source, origin, rows_in, changed = last[0]
             last_import = {
-                "at": _jsonable(at),
+                "at": jsonable(at),
                 "table": tbl,
                 "source": source,
                 "origin": origin,
@@ -1184,16 +1185,6 @@ def _utc_index_values(values: pd.Series) -> pd.Series:
     if getattr(out.dt, "tz", None) is None:
         out = out.dt.tz_localize("UTC")
     return out
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 # ---------------------------------------------------------------------------------------------- snapshot

@@ -25,8 +25,9 @@ from hashrisk.report.adjustment import AdjustmentInfo, next_adjustment
 from hashrisk.sim.engine import Backend, simulate
 from hashrisk.sim.result import SimResult
 from hashrisk.sim.scenario import Scenario
+from hashrisk.sim.stress import CANNED_SHOCKS
 
-STRESS_SHOCKS: tuple[float, ...] = (-0.10, -0.20, -0.30)
+STRESS_SHOCKS: tuple[float, ...] = CANNED_SHOCKS
 """The report's price shocks (those of ``hashrisk stress``)."""
 STRESS_PATHS = 2_000
 """Monte-Carlo paths per shock (``hashrisk stress``'s default, so the report reproduces its numbers)."""
@@ -132,7 +133,7 @@ class ReportContext:
     @cached_property
     def stress(self) -> tuple[StressRun, ...]:
         """The −10/−20/−30% shocks of ``hashrisk stress`` (same scenario construction and summary)."""
-        from hashrisk.cli.sim_cmd import stress_scenario, stress_summary  # the canned-shock recipe
+        from hashrisk.sim.stress import stress_scenario, stress_summary
 
         runs = []
         for shock in STRESS_SHOCKS:

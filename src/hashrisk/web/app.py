@@ -37,7 +37,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hashrisk import __version__
-from hashrisk.cli.common import _jsonable as jsonable
+from hashrisk._json import jsonable
 from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.economics.catalog import find_model
 from hashrisk.economics.cost import CostCurve, ProductionCost, cost_curve, production_cost
@@ -394,7 +394,7 @@ def create_app(
         return AdjustmentOut.model_validate(next_adjustment(snapshot_for(date)).summary())
 
     def run_simulation(req: SimulateIn) -> SimulateOut:
-        from hashrisk.cli.sim_cmd import stress_scenario, stress_summary  # the canned-shock recipe
+        from hashrisk.sim.stress import stress_scenario, stress_summary
 
         snap = snapshot_for(req.date, req.price_usd)
         base = Scenario().with_params(
