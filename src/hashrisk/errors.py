@@ -5,6 +5,7 @@ Every user-facing error names the field, the value it got and what is allowed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -51,3 +52,18 @@ class UnknownNameError(InputError, KeyError):
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
         return Exception.__str__(self)
+
+
+def input_error_from_pydantic(err: Mapping[str, Any], field: str, origin: str) -> InputError:
+    """One pydantic error (an item of ``ValidationError.errors()``) as an :class:`InputError` on `field`.
+
+    The value is shortened for display (long lists and mappings), and the message says where the input came
+    from (`origin`). Callers compute `field` (a dotted path) their own way.
+    """
+    value = err.get("input")
+    if isinstance(value, list | tuple) and len(value) > 6:
+        value = f"[{', '.join(map(str, value[:3]))}, ...] ({len(value)} values)"
+    elif isinstance(value, dict):
+        value = f"{{{', '.join(list(map(str, value))[:6])}}}"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return InputError(field, value, f"{msg} (in {origin})")

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.optimize import brentq
 
 from hashrisk.chain.subsidy import COIN_SATS, block_subsidy_sats
@@ -53,7 +53,7 @@ from hashrisk.economics.cost import NetworkState
 from hashrisk.economics.machine import energy_kwh_per_ths_day
 from hashrisk.economics.revenue import revenue_usd_per_ths_day
 from hashrisk.errors import InputError
-from hashrisk.flows._inputs import model_from_yaml, packaged_text, validation_error
+from hashrisk.flows._inputs import model_from_dict, model_from_yaml, packaged_text
 
 FloatArray = npt.NDArray[np.float64]
 BLOCKS_PER_YEAR = 144 * 365.25
@@ -150,10 +150,7 @@ class SiteSpec(_Model):
     @classmethod
     def from_dict(cls, raw: dict[str, Any], origin: str = "site") -> SiteSpec:
         """Validate a mapping; any problem is an :class:`InputError` naming the field by dotted path."""
-        try:
-            return cls.model_validate(raw)
-        except ValidationError as exc:
-            raise validation_error(exc, origin) from None
+        return model_from_dict(cls, raw, origin)
 
     @classmethod
     def from_yaml_text(cls, text: str, origin: str = "site") -> SiteSpec:

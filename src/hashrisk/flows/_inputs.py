@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from hashrisk.errors import InputError
+from hashrisk.errors import InputError, input_error_from_pydantic
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -29,13 +29,7 @@ def validation_error(exc: ValidationError, origin: str, root: str = "") -> Input
         return inner
     loc = ".".join(str(p) for p in err["loc"])
     field = ".".join(p for p in (root, loc) if p) or root or "input"
-    value = err.get("input")
-    if isinstance(value, dict):
-        value = f"{{{', '.join(list(map(str, value))[:6])}}}"
-    elif isinstance(value, list | tuple) and len(value) > 6:
-        value = f"[{', '.join(map(str, value[:3]))}, ...] ({len(value)} values)"
-    msg = str(err["msg"]).removeprefix("Value error, ")
-    return InputError(field, value, f"{msg} (in {origin})")
+    return input_error_from_pydantic(err, field, origin)
 
 
 def parse_yaml_mapping(text: str, origin: str, field: str) -> dict[str, Any]:
@@ -49,13 +43,17 @@ def parse_yaml_mapping(text: str, origin: str, field: str) -> dict[str, Any]:
     return raw
 
 
-def model_from_yaml(cls: type[M], text: str, origin: str, field: str) -> M:
-    """Validate a YAML document against `cls`; any problem is an :class:`InputError` naming the field."""
-    raw = parse_yaml_mapping(text, origin, field)
+def model_from_dict(cls: type[M], raw: Any, origin: str) -> M:
+    """Validate a mapping against `cls`; any problem is an :class:`InputError` naming the field."""
     try:
         return cls.model_validate(raw)
     except ValidationError as exc:
         raise validation_error(exc, origin) from None
+
+
+def model_from_yaml(cls: type[M], text: str, origin: str, field: str) -> M:
+    """Validate a YAML document against `cls`; any problem is an :class:`InputError` naming the field."""
+    return model_from_dict(cls, parse_yaml_mapping(text, origin, field), origin)
 
 
 def packaged_text(name: str) -> str:

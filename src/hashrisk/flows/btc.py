@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from hashrisk.chain.pow import expected_blocks
 from hashrisk.economics.cost import NetworkState, ProductionCost
 from hashrisk.errors import InputError
-from hashrisk.flows._inputs import model_from_yaml, packaged_text, validation_error
+from hashrisk.flows._inputs import model_from_dict, model_from_yaml, packaged_text
 from hashrisk.sim.scenario import TreasurySpec
 
 SECONDS_PER_DAY = 86_400
@@ -71,10 +71,7 @@ class BtcFlowInputs(_Model):
     @classmethod
     def from_dict(cls, raw: dict[str, Any], origin: str = "btc flows") -> BtcFlowInputs:
         """Validate a mapping; any problem is an :class:`InputError` naming the field by dotted path."""
-        try:
-            return cls.model_validate(raw)
-        except ValidationError as exc:
-            raise validation_error(exc, origin) from None
+        return model_from_dict(cls, raw, origin)
 
     @classmethod
     def from_yaml_text(cls, text: str, origin: str = "btc flows") -> BtcFlowInputs:

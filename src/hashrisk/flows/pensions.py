@@ -44,7 +44,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hashrisk.errors import InputError
-from hashrisk.flows._inputs import model_from_yaml, packaged_text, validation_error
+from hashrisk.flows._inputs import model_from_dict, model_from_yaml, packaged_text
 
 SHARE_TOL = 1e-6
 """Tolerance on weights and shares that must sum to 1."""
@@ -170,10 +170,7 @@ class PensionInputs(_Model):
     @classmethod
     def from_dict(cls, raw: dict[str, Any], origin: str = "pension inputs") -> PensionInputs:
         """Validate a mapping; any problem is an :class:`InputError` naming the field by dotted path."""
-        try:
-            return cls.model_validate(raw)
-        except ValidationError as exc:
-            raise validation_error(exc, origin) from None
+        return model_from_dict(cls, raw, origin)
 
     @classmethod
     def from_yaml_text(cls, text: str, origin: str = "pension inputs") -> PensionInputs:

@@ -31,7 +31,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hashrisk.economics.fleet import FleetSpec
-from hashrisk.errors import InputError
+from hashrisk.errors import InputError, input_error_from_pydantic
 
 DEFAULT_MAX_PATHS = 2_000_000
 """Default ceiling on ``paths`` (override with the environment variable ``HASHRISK_MAX_PATHS``)."""
@@ -728,13 +728,7 @@ def validation_to_input_error(exc: ValidationError, origin: str) -> InputError:
         value = err.get("input")
         got = value.get("model") if isinstance(value, dict) else value
         return InputError(f"{field}.model", got, f"one of {', '.join(PRICE_MODELS)} (in {origin})")
-    msg = str(err["msg"]).removeprefix("Value error, ")
-    value = err.get("input")
-    if isinstance(value, list | tuple) and len(value) > 6:
-        value = f"[{', '.join(map(str, value[:3]))}, ...] ({len(value)} values)"
-    elif isinstance(value, dict):
-        value = f"{{{', '.join(list(map(str, value))[:6])}}}"
-    return InputError(field, value, f"{msg} (in {origin})")
+    return input_error_from_pydantic(err, field, origin)
 
 
 # --------------------------------------------------------------------------------------------- annotated YAML
