@@ -1222,6 +1222,8 @@ def snapshot_for_date(
 
     Raises
     ------
+    InputError
+        If `date` is not a day or is before the genesis block (2009-01-03).
     DataError
         If nothing usable is stored for that day (the message says what is stored and how to get data)
         or the height cannot be estimated.
@@ -1229,6 +1231,8 @@ def snapshot_for_date(
     from hashrisk.data.snapshot import NetworkSnapshot
 
     day = _as_date(date)
+    if day < GENESIS_DATE:
+        raise InputError("date", day.isoformat(), f"a UTC day on or after {GENESIS_DATE} (the genesis block)")
     with Store(home, read_only=True) as store:
         week = store.daily_frame(start=day - dt.timedelta(days=6), end=day)
         row = week.loc[week.index == pd.Timestamp(day, tz="UTC")]
