@@ -8,6 +8,7 @@ all-in ``= electricity * (1 + other) + sum(w hw) / days / btc_per_ths_day``.
 from __future__ import annotations
 
 import pytest
+from test_fleet_cost import TWO_COHORTS
 
 from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.economics.cost import production_cost
@@ -44,30 +45,6 @@ HW = (20.0, 17.0, 12.0, 6.0, 3.0)
 MEAN_EFF = sum(w * e for w, e in zip(SHARES, EFFS, strict=True))  # 18.95 J/TH
 MEAN_PUE = 0.25 * 1.01 + 0.50 * 1.10 + 0.25 * 1.20  # 1.1025
 MEAN_HW = sum(w * h for w, h in zip(SHARES, HW, strict=True))  # 10.95 USD per TH/s
-
-TWO_COHORTS = """
-label = "two cohorts"
-[costs]
-depreciation_days = 1000
-other_opex_share_of_power = 0.5
-[[classes]]
-name = "efficient"
-efficiency_j_per_th = 15.0
-share = 0.75
-hardware_usd_per_th = 10.0
-[[classes]]
-name = "old"
-efficiency_j_per_th = 30.0
-share = 0.25
-hardware_usd_per_th = 2.0
-[power_price]
-distribution = "buckets"
-values_usd_per_kwh = [0.05]
-shares = [1.0]
-[overhead]
-pue = [1.0]
-share = [1.0]
-"""
 
 
 @pytest.fixture(scope="module")
