@@ -21,22 +21,20 @@ import numpy as np
 import numpy.typing as npt
 
 from hashrisk._validate import check_nonnegative, check_positive
+from hashrisk.constants import (
+    HASHES_PER_DIFFICULTY as HASHES_PER_DIFFICULTY,  # re-exported: the rules' constants
+)
+from hashrisk.constants import POW_LIMIT_BITS as POW_LIMIT_BITS
+from hashrisk.constants import RETARGET_INTERVAL_BLOCKS as RETARGET_INTERVAL_BLOCKS
+from hashrisk.constants import TARGET_SPACING_S as TARGET_SPACING_S
+from hashrisk.constants import TARGET_TIMESPAN_S as TARGET_TIMESPAN_S
 from hashrisk.errors import ConsensusError, InputError
 
 UINT256_MOD = 1 << 256
 POW_LIMIT = (1 << 224) - 1
 """Mainnet ``consensus.powLimit`` = 0x00000000ffff...ff (src/kernel/chainparams.cpp); compact 0x1d00ffff."""
-POW_LIMIT_BITS = 0x1D00FFFF
 DIFF1_TARGET = 0xFFFF << 208
 """Target of difficulty 1 (the decoded 0x1d00ffff), the numerator of every difficulty."""
-RETARGET_INTERVAL_BLOCKS = 2016
-"""``DifficultyAdjustmentInterval()`` = nPowTargetTimespan / nPowTargetSpacing."""
-TARGET_SPACING_S = 600
-"""``consensus.nPowTargetSpacing`` [s]."""
-TARGET_TIMESPAN_S = RETARGET_INTERVAL_BLOCKS * TARGET_SPACING_S
-"""``consensus.nPowTargetTimespan`` = 1,209,600 s (two weeks)."""
-HASHES_PER_DIFFICULTY = 2**32
-"""Expected hashes per block at difficulty 1 is 2**256 / (DIFF1_TARGET + 1) ~= 2**32 (the usual convention)."""
 
 FloatArray = npt.NDArray[np.float64]
 ArrayLike = float | npt.ArrayLike

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import operator
 
+from hashrisk.constants import HALVING_INTERVAL_BLOCKS as HALVING_INTERVAL_BLOCKS  # re-exported
+from hashrisk.constants import INITIAL_SUBSIDY_SATS as INITIAL_SUBSIDY_SATS
+from hashrisk.constants import SATS_PER_BTC
 from hashrisk.errors import ConsensusError
 
-COIN_SATS = 100_000_000
-"""Satoshis per BTC (src/consensus/amount.h ``COIN``)."""
-HALVING_INTERVAL_BLOCKS = 210_000
-"""Mainnet ``consensus.nSubsidyHalvingInterval`` (src/kernel/chainparams.cpp)."""
-INITIAL_SUBSIDY_SATS = 50 * COIN_SATS
+COIN_SATS = SATS_PER_BTC
+"""Satoshis per BTC under Core's name ``COIN`` (the same constant as :data:`hashrisk.constants.SATS_PER_BTC`)."""
 
 
 def _check_height(height: int) -> int:

@@ -18,10 +18,8 @@ import numpy as np
 import numpy.typing as npt
 
 from hashrisk._validate import check_nonnegative, check_positive
-from hashrisk.chain.pow import HASHES_PER_DIFFICULTY
+from hashrisk.constants import HASHES_PER_DIFFICULTY, SATS_PER_BTC, SECONDS_PER_DAY
 
-SECONDS_PER_DAY = 86_400
-SATS_PER_BTC = 100_000_000
 FloatArray = npt.NDArray[np.float64]
 
 

@@ -47,10 +47,11 @@ from hashrisk.chain.pow import (
     target_to_bits,
 )
 from hashrisk.chain.subsidy import COIN_SATS, block_subsidy_sats
+from hashrisk.constants import SECONDS_PER_DAY
 from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.economics.fleet import Fleet, FleetSpec, build_fleet
 from hashrisk.economics.machine import energy_kwh_per_ths_day
-from hashrisk.economics.revenue import SECONDS_PER_DAY, revenue_usd_per_ths_day
+from hashrisk.economics.revenue import revenue_usd_per_ths_day
 from hashrisk.errors import InputError, UnknownNameError
 from hashrisk.sim import kernel_numba, kernel_numpy
 from hashrisk.sim.arrays import ChunkOutputs, ChunkRandoms, KernelSetup

@@ -47,7 +47,7 @@ from hashrisk.chain.pow import (
     TARGET_TIMESPAN_S,
 )
 from hashrisk.chain.subsidy import HALVING_INTERVAL_BLOCKS, INITIAL_SUBSIDY_SATS
-from hashrisk.economics.revenue import SECONDS_PER_DAY
+from hashrisk.constants import SECONDS_PER_DAY
 from hashrisk.sim.arrays import (
     PF_BTC_END,
     PF_CASH_END,

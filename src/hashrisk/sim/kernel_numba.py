@@ -31,7 +31,7 @@ from numba import njit, prange
 
 from hashrisk.chain.pow import HASHES_PER_DIFFICULTY, POW_LIMIT_BITS, TARGET_TIMESPAN_S
 from hashrisk.chain.subsidy import HALVING_INTERVAL_BLOCKS, INITIAL_SUBSIDY_SATS
-from hashrisk.economics.revenue import SECONDS_PER_DAY
+from hashrisk.constants import SECONDS_PER_DAY
 from hashrisk.sim.arrays import (
     N_PF,
     N_PI,

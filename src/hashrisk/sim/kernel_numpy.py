@@ -36,7 +36,8 @@ from scipy import special
 
 from hashrisk.chain.pow import RETARGET_INTERVAL_BLOCKS, expected_blocks, next_bits
 from hashrisk.chain.subsidy import HALVING_INTERVAL_BLOCKS, block_subsidy_sats
-from hashrisk.economics.revenue import SECONDS_PER_DAY, revenue_usd_per_ths_day
+from hashrisk.constants import SECONDS_PER_DAY
+from hashrisk.economics.revenue import revenue_usd_per_ths_day
 from hashrisk.sim.arrays import (
     PF_BTC_END,
     PF_CASH_END,
