@@ -5,8 +5,11 @@ Every user-facing error names the field, the value it got and what is allowed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class HashriskError(Exception):
@@ -58,7 +61,7 @@ def input_error_from_pydantic(err: Mapping[str, Any], field: str, origin: str) -
     """One pydantic error (an item of ``ValidationError.errors()``) as an :class:`InputError` on `field`.
 
     The value is shortened for display (long lists and mappings), and the message says where the input came
-    from (`origin`). Callers compute `field` (a dotted path) their own way.
+    from (`origin`). :func:`from_validation_error` computes `field` from the error's location.
     """
     value = err.get("input")
     if isinstance(value, list | tuple) and len(value) > 6:
@@ -67,3 +70,59 @@ def input_error_from_pydantic(err: Mapping[str, Any], field: str, origin: str) -
         value = f"{{{', '.join(list(map(str, value))[:6])}}}"
     msg = str(err["msg"]).removeprefix("Value error, ")
     return InputError(field, value, f"{msg} (in {origin})")
+
+
+def from_validation_error(
+    exc: ValidationError,
+    origin: str,
+    root: str = "",
+    *,
+    default_field: str = "input",
+    unions: Mapping[str, Sequence[str]] | None = None,
+    loc_map: Callable[[list[str]], list[str]] | None = None,
+) -> InputError:
+    """The first error of a pydantic ``ValidationError`` as an :class:`InputError` naming the dotted field.
+
+    The one adapter from pydantic to hashrisk's errors.
+
+    Parameters
+    ----------
+    exc : pydantic.ValidationError
+        The validation failure.
+    origin : str
+        Where the input came from (a file name, "scenario", ...), said in the message.
+    root : str
+        Dotted prefix of every field (the model's place in a larger document), e.g. ``"rows"``.
+    default_field : str
+        The field named when the error has no location (and `root` is empty).
+    unions : mapping of str to sequence of str, optional
+        Discriminated-union fields and their tags (``{"price": ("gbm", "path", ...)}``): pydantic puts the tag
+        in the location (``price.gbm.vol``), which is dropped (``price.vol``), and an unknown or missing
+        tag names ``<field>.<discriminator>`` with the allowed tags.
+    loc_map : callable, optional
+        Further rewriting of the location parts before they are joined.
+
+    Notes
+    -----
+    An :class:`InputError` raised inside a validator (pydantic wraps it) is returned as it is.
+    """
+    err = exc.errors()[0]
+    inner = (err.get("ctx") or {}).get("error")
+    if isinstance(inner, InputError):
+        return inner
+    loc = [str(p) for p in err["loc"]]
+    tags: Sequence[str] = ()
+    for name, allowed in (unions or {}).items():
+        if loc and loc[0] == name:
+            tags = allowed
+            if len(loc) >= 2 and loc[1] in allowed:
+                loc.pop(1)
+    if loc_map is not None:
+        loc = loc_map(loc)
+    field = ".".join(p for p in (root, ".".join(loc)) if p) or default_field
+    if tags and err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        value = err.get("input")
+        key = str((err.get("ctx") or {}).get("discriminator", "'model'")).strip("'")
+        got = value.get(key) if isinstance(value, dict) else value
+        return InputError(f"{field}.{key}", got, f"one of {', '.join(tags)} (in {origin})")
+    return input_error_from_pydantic(err, field, origin)

@@ -48,12 +48,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.optimize import brentq
 
-from hashrisk.chain.subsidy import COIN_SATS, block_subsidy_sats
+from hashrisk.chain.subsidy import block_subsidy_sats
+from hashrisk.constants import SATS_PER_BTC
 from hashrisk.economics.cost import NetworkState
 from hashrisk.economics.machine import energy_kwh_per_ths_day
 from hashrisk.economics.revenue import revenue_usd_per_ths_day
 from hashrisk.errors import InputError
-from hashrisk.flows._inputs import model_from_dict, model_from_yaml, packaged_text
+from hashrisk.flows.inputs import model_from_dict, model_from_yaml, packaged_text
 
 FloatArray = npt.NDArray[np.float64]
 BLOCKS_PER_YEAR = 144 * 365.25
@@ -274,7 +275,7 @@ def _mining_profit_per_mw_month(
 ) -> tuple[FloatArray, float]:
     m = spec.mining
     heights = state_height(state) + BLOCKS_PER_YEAR * t
-    subsidy = np.array([block_subsidy_sats(int(h)) for h in heights], float) / COIN_SATS
+    subsidy = np.array([block_subsidy_sats(int(h)) for h in heights], float) / SATS_PER_BTC
     ths_per_mw = 1e6 / (m.efficiency_j_per_th * m.pue)
     drift = (1.0 + spec.network.revenue_drift_per_year) ** t
     rev_day = ths_per_mw * revenue_usd_per_ths_day(state.difficulty, subsidy, state.fees_btc_per_block, price)

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from hashrisk.data.coinmetrics import era_subsidy_btc, parse_coinmetrics_frame, read_coinmetrics
-from hashrisk.data.files import FORMATS, detect_format, import_file, parse_mempool_hashrate, read_file
+from hashrisk.data.files import FORMATS, detect_format, import_file, read_file
+from hashrisk.data.mempool import parse_mempool_hashrate
 from hashrisk.data.store import Store
 from hashrisk.errors import InputError
 

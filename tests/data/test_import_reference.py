@@ -16,7 +16,8 @@ import pytest
 
 from hashrisk.chain.subsidy import COIN_SATS, HALVING_INTERVAL_BLOCKS, block_subsidy_sats
 from hashrisk.data.files import import_file
-from hashrisk.data.store import Store, snapshot_for_date
+from hashrisk.data.store import Store
+from hashrisk.data.stored_snapshot import snapshot_for_date
 
 CM_HISTORY = "btc_daily_coinmetrics_2009-01-03_to_2025-09-26.csv"
 CM_RECENT = "btc_daily_coinmetrics_2020-01-01_to_2025-12-31.csv"

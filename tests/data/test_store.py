@@ -15,7 +15,11 @@ import pandas as pd
 import pytest
 
 from hashrisk.data import store as store_mod
-from hashrisk.data.store import MIGRATIONS, SCHEMA_VERSION, Store, default_home, snapshot_for_date
+from hashrisk.data import stored_snapshot
+from hashrisk.data.schema import MIGRATIONS, SCHEMA_VERSION
+from hashrisk.data.snapshot import NetworkSnapshot
+from hashrisk.data.store import Store, default_home
+from hashrisk.data.stored_snapshot import snapshot_for_date
 from hashrisk.errors import DataError, InputError
 
 
@@ -497,17 +501,56 @@ def test_snapshot_without_data_says_what_is_stored(hashrisk_home: Path) -> None:
         snapshot_for_date("2025-01-01")
 
 
-def test_network_snapshot_from_store_uses_the_store(hashrisk_home: Path) -> None:
-    from hashrisk.data.snapshot import NetworkSnapshot
-
+def test_stored_snapshot_is_a_network_snapshot(hashrisk_home: Path) -> None:
     with Store() as s:
         s.upsert_daily(_history(10), "coinmetrics")
-    assert NetworkSnapshot.from_store("2009-01-10").price_usd == 107.0
+    snap = snapshot_for_date("2009-01-10")
+    assert isinstance(snap, NetworkSnapshot) and snap.price_usd == 107.0
+
+
+def test_snapshot_difficulty_falls_back_to_the_retarget_in_force(hashrisk_home: Path) -> None:
+    with Store() as s:
+        s.upsert_daily(_history(10).drop(columns="difficulty"), "coinmetrics")
+        s.upsert_retargets(
+            pd.DataFrame(
+                {
+                    "height": [0, 2016],
+                    "time": ["2009-01-03T18:15:05Z", "2009-01-11T00:00:00Z"],
+                    "difficulty": [1.0, 2.0],
+                }
+            ),
+            "mempool",
+        )
+    snap = snapshot_for_date("2009-01-10")
+    assert snap.difficulty == 1.0
+    assert snap.sources["difficulty"] == "store: mempool retarget at height 0 (in force on 2009-01-10)"
+    assert snapshot_for_date("2009-01-11").difficulty == 2.0
+
+
+def test_store_queries_for_the_snapshot_builder(store: Store) -> None:
+    assert store.retarget_in_force("2024-01-01") is None
+    assert store.last_block_by("2024-01-01") is None
+    assert store.daily_coverage("2024-01-01") == []
+    store.upsert_daily(_history(5), "coinmetrics")
+    store.upsert_daily(_daily(3, start="2009-01-04").drop(columns="blocks"), "blockchain")
+    store.upsert_blocks(
+        pd.DataFrame({"height": [7, 8], "time": ["2009-01-05T23:59:59Z", "2009-01-06T00:00:00Z"]}), "bitcoind"
+    )
+    store.upsert_retargets(pd.DataFrame({"height": [0], "time": ["2009-01-03T18:15:05Z"]}), "mempool")
+    assert store.last_block_by("2009-01-05") == (7, "bitcoind")
+    assert store.last_block_by(dt.date(2009, 1, 6)) == (8, "bitcoind")
+    assert store.retarget_in_force("2009-01-05") is None  # no difficulty stored
+    cover = store.daily_coverage("2009-01-05")
+    assert [tuple(c) for c in cover] == [
+        ("blockchain", dt.date(2009, 1, 4), 2, 0, 0),
+        ("coinmetrics", dt.date(2009, 1, 3), 3, 3, 3 * 144),
+    ]
 
 
 def test_module_exports_the_documented_api() -> None:
-    for name in ("default_home", "Store", "snapshot_for_date"):
+    for name in ("default_home", "Store"):
         assert hasattr(store_mod, name)
+    assert hasattr(stored_snapshot, "snapshot_for_date")
     for method in (
         "upsert_daily",
         "upsert_blocks",
@@ -519,5 +562,8 @@ def test_module_exports_the_documented_api() -> None:
         "block_hash",
         "rollback_blocks",
         "status",
+        "retarget_in_force",
+        "last_block_by",
+        "daily_coverage",
     ):
         assert callable(getattr(Store, method))

@@ -35,7 +35,7 @@ def test_pensions_json_default_and_case() -> None:
 
 
 def test_pensions_inputs_file_with_bad_allocation(tmp_path: Path) -> None:
-    from hashrisk.flows._inputs import packaged_text
+    from hashrisk.flows.inputs import packaged_text
 
     text = packaged_text("pensions_2025q3_jpm.yaml").replace(
         "{equity: 0.30, bonds: 0.50, other: 0.20}", "{equity: 0.30, bonds: 0.50, other: 0.30}"

@@ -10,7 +10,7 @@ import yaml
 
 from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.errors import InputError
-from hashrisk.flows._inputs import packaged_text
+from hashrisk.flows.inputs import packaged_text
 from hashrisk.hpc import (
     DEFAULT_SITE_FILE,
     PortfolioSpec,

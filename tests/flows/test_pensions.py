@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from hashrisk.errors import InputError
-from hashrisk.flows._inputs import packaged_text
+from hashrisk.flows.inputs import packaged_text
 from hashrisk.flows.pensions import CASES, PensionInputs, pension_flows
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from hashrisk.flows._inputs import PROVENANCE_PREFIXES, leaf_paths, packaged_files, packaged_text
+from hashrisk.flows.inputs import PROVENANCE_PREFIXES, leaf_paths, packaged_files, packaged_text
 
 META_KEYS = ("sources", "uncertainty")  # provenance strings and the half-widths of the inputs' uncertainty
 

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from reportparse import ParsedHtml, parse_html, parse_markdown
 
+from hashrisk.analytics.adjustment import next_adjustment
 from hashrisk.chain.estimate import estimate_next_adjustment
 from hashrisk.chain.pow import bits_to_difficulty, difficulty_to_target, target_to_bits
 from hashrisk.data.snapshot import NetworkSnapshot
@@ -20,7 +21,6 @@ from hashrisk.economics.fleet import FleetSpec, build_fleet
 from hashrisk.economics.tornado import tornado
 from hashrisk.errors import DataError, InputError
 from hashrisk.report import Report, Section, Skipped, build_report, load_context, write_report
-from hashrisk.report.adjustment import next_adjustment
 from hashrisk.report.render import find_chrome
 from hashrisk.report.sections import SECTIONS
 from hashrisk.sim.engine import simulate

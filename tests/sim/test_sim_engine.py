@@ -23,6 +23,7 @@ from hashrisk.errors import InputError, UnknownNameError
 from hashrisk.sim import Scenario, kernel_numba, simulate
 from hashrisk.sim.arrays import PI_SUBSIDY_SATS, PI_TIP, ChunkOutputs, ChunkRandoms
 from hashrisk.sim.engine import aggregate_cohorts, prepare
+from hashrisk.sim.poisson import INV_K, poisson_inv
 
 SNAP = NetworkSnapshot.embedded()
 BITS0 = target_to_bits(difficulty_to_target(SNAP.difficulty))
@@ -54,7 +55,7 @@ def test_first_retarget_by_hand_with_median_blocks(ratio: float) -> None:
     days = 20
     prep = prepare(constant_fleet(ratio, 1, days))
     lam = ratio * 144.0
-    n = kernel_numba.poisson_inv(0.5, lam, kernel_numba.INV_K)
+    n = poisson_inv(0.5, lam, INV_K)
     rnd = ChunkRandoms(np.zeros((1, days)), np.full((1, days), 0.5), np.ones((1, days)))
     out = ChunkOutputs.empty(1, days, prep.setup.max_retargets, dtype=np.float64)
     kernel_numba.run_chunk(prep.setup, rnd, out)

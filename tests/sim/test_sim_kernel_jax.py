@@ -1,5 +1,6 @@
-"""The JAX kernel equals the numpy reference on the same random numbers; its jnp formula copies equal the
-library functions they copy; ``backend="jax"`` runs through the engine (or says how to install JAX)."""
+"""The JAX kernel equals the numpy reference on the same random numbers; the array forms of the consensus rules
+and of the Poisson inversion run on jax.numpy equal the exact references; ``backend="jax"`` runs through
+the engine (or says how to install JAX)."""
 
 from __future__ import annotations
 
@@ -18,15 +19,19 @@ from hashrisk.chain.pow import (
     POW_LIMIT,
     TARGET_TIMESPAN_S,
     bits_to_difficulty,
+    bits_to_difficulty_xp,
     bits_to_target,
     next_bits,
+    next_bits_xp,
 )
-from hashrisk.chain.subsidy import block_subsidy_sats
+from hashrisk.chain.subsidy import block_subsidy_sats, block_subsidy_sats_xp, subsidy_range_sats_xp
 from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.errors import ConsensusError, InputError
 from hashrisk.sim import Scenario, kernel_numpy, simulate
 from hashrisk.sim.arrays import PI_N_RETARGETS, PI_TIP, SERIES, ChunkOutputs
 from hashrisk.sim.engine import draw_randoms, prepare
+from hashrisk.sim.poisson import poisson_inv_xp
+from hashrisk.sim.xp import NumpyOps
 
 EXTRA_VARIANTS: dict[str, dict[str, Any]] = {
     # the 4th halving after 2024's is at height 1,050,000: every path crosses it within days
@@ -48,15 +53,19 @@ def kj() -> ModuleType:
 
 
 def _x64(fn: Callable[..., Any], *args: Any) -> np.ndarray:
-    """Call a jnp function of the kernel on int64/float64 numpy arrays, 64-bit enabled, as numpy."""
+    """Call an array form ``fn(xp, *arrays)`` on jax.numpy, 64-bit enabled, with numpy arrays; as numpy."""
     import jax
     import jax.numpy as jnp
 
     with jax.enable_x64(True):
-        return np.asarray(fn(*(jnp.asarray(a) for a in args)))
+        return np.asarray(fn(jnp, *(jnp.asarray(a) for a in args)))
 
 
-# ------------------------------------------------------------------------------------- formula copies
+def _poisson_jax(kj: ModuleType) -> Callable[..., Any]:
+    return lambda _xp, u, lam: poisson_inv_xp(kj.JaxOps(), u, lam)
+
+
+# ------------------------------------------------------------------------------------- array forms on jnp
 def _random_valid_bits(rng: np.random.Generator, n: int) -> np.ndarray:
     sizes = rng.integers(1, 0x1D + 1, 3 * n)
     mantissas = rng.integers(1, 0x7FFFFF + 1, 3 * n)
@@ -84,7 +93,7 @@ def test_next_bits_equals_consensus_rule(kj: ModuleType) -> None:
             TARGET_TIMESPAN_S // 4 - 5, TARGET_TIMESPAN_S * 4 + 6, n
         ),  # around and inside the clamps
     )
-    got = _x64(kj.next_bits, bits, first, first + span)
+    got = _x64(next_bits_xp, bits, first, first + span)
     want = np.array(
         [next_bits(int(b), int(f), int(f + s)) for b, f, s in zip(bits, first, span, strict=True)]
     )
@@ -101,24 +110,24 @@ def test_next_bits_equals_consensus_rule(kj: ModuleType) -> None:
     ],
 )
 def test_next_bits_core_vectors(kj: ModuleType, bits: int, first: int, last: int, want: int) -> None:
-    got = _x64(kj.next_bits, np.array([bits]), np.array([first]), np.array([last]))
+    got = _x64(next_bits_xp, np.array([bits]), np.array([first]), np.array([last]))
     assert int(got[0]) == want
 
 
 def test_bits_to_difficulty_is_bit_exact(kj: ModuleType) -> None:
     bits = _random_valid_bits(np.random.default_rng(5), 5_000)
-    got = _x64(kj.bits_to_difficulty, bits)
+    got = _x64(bits_to_difficulty_xp, bits)
     want = np.array([bits_to_difficulty(int(b)) for b in bits])
     np.testing.assert_array_equal(got, want)
 
 
-def test_subsidy_copies(kj: ModuleType) -> None:
+def test_subsidy_forms(kj: ModuleType) -> None:
     heights = np.array([0, 1, 209_999, 210_000, 839_999, 840_000, 1_049_999, 1_050_000, 13_440_000, 10**8])
-    got = _x64(kj.subsidy_sats, heights)
+    got = _x64(block_subsidy_sats_xp, heights)
     np.testing.assert_array_equal(got, [block_subsidy_sats(int(h)) for h in heights])
     first = np.array([1_049_990, 1_050_000, 951_553, 1, 209_000, 6_929_999])
     n = np.array([20, 5, 144, 0, 3_000, 2])
-    got = _x64(kj.subsidy_range_sats, first, n)
+    got = _x64(subsidy_range_sats_xp, first, n)
     want = [
         sum(block_subsidy_sats(h) for h in range(int(f), int(f + k))) for f, k in zip(first, n, strict=True)
     ]
@@ -128,7 +137,7 @@ def test_subsidy_copies(kj: ModuleType) -> None:
 @pytest.mark.parametrize("lam", [0.3, 5.0, 49.0, 144.0, 160.5, 600.0, 5_000.0])
 def test_poisson_inversion_is_the_inverse_cdf(kj: ModuleType, lam: float) -> None:
     u = np.random.default_rng(7).random(3_000)
-    got = _x64(kj.poisson_inv, u, np.full(u.size, lam))
+    got = _x64(_poisson_jax(kj), u, np.full(u.size, lam))
     want = stats.poisson.ppf(u, lam).astype(np.int64)
     differ = got != want
     if differ.any():  # only where u is within rounding of a CDF step
@@ -139,8 +148,8 @@ def test_poisson_inversion_is_the_inverse_cdf(kj: ModuleType, lam: float) -> Non
             )
             < 1e-12
         )
-    np.testing.assert_array_equal(got, kernel_numpy.poisson_inv_vec(u, np.full(u.size, lam)))
-    assert _x64(kj.poisson_inv, np.array([0.5]), np.array([0.0]))[0] == 0
+    np.testing.assert_array_equal(got, poisson_inv_xp(NumpyOps(), u, np.full(u.size, lam)))
+    assert _x64(_poisson_jax(kj), np.array([0.5]), np.array([0.0]))[0] == 0
 
 
 # ------------------------------------------------------------------------------------- the kernel

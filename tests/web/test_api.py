@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 import pytest
 from webclient import make_client
 
+from hashrisk.analytics.adjustment import next_adjustment
 from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.economics.cost import ProductionCost, production_cost
 from hashrisk.economics.fleet import FleetSpec, build_fleet
-from hashrisk.report.adjustment import next_adjustment
 from hashrisk.sim.engine import simulate
 from hashrisk.sim.scenario import Scenario
 from hashrisk.sim.stress import stress_scenario, stress_summary

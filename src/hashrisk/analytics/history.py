@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from hashrisk._json import jsonable
-from hashrisk.data.coinmetrics import HALVING_DATES
+from hashrisk.chain.subsidy import GENESIS_DATE, HALVING_DATES
 from hashrisk.economics.revenue import hashprice_usd_per_ph_day
 from hashrisk.errors import InputError
 
@@ -28,9 +28,6 @@ DAILY_COLUMNS = ("price_usd", "hashrate_ths", "difficulty", "blocks", "fees_btc"
 """Columns the analytics read from the store's daily frame."""
 _POSITIVE = frozenset({"price_usd", "hashrate_ths", "difficulty"})
 """Columns that must be > 0 where present (the others must be >= 0)."""
-
-GENESIS_DAY = dt.date(2009, 1, 3)
-"""UTC day of the genesis block (start of the first subsidy era)."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +54,7 @@ class Cycle:
 
 
 def _cycles() -> tuple[Cycle, ...]:
-    starts = [GENESIS_DAY, *sorted(HALVING_DATES.values())]
+    starts = [GENESIS_DATE, *sorted(HALVING_DATES.values())]
     out = []
     for i, start in enumerate(starts):
         end = starts[i + 1] if i + 1 < len(starts) else None
@@ -67,7 +64,7 @@ def _cycles() -> tuple[Cycle, ...]:
 
 
 CYCLES: tuple[Cycle, ...] = _cycles()
-"""Halving cycles, oldest first; days from ``hashrisk.data.coinmetrics.HALVING_DATES`` (mainnet blocks
+"""Halving cycles, oldest first; days from ``hashrisk.chain.subsidy.HALVING_DATES`` (mainnet blocks
 210,000 / 420,000 / 630,000 / 840,000)."""
 
 

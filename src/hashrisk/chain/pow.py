@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +26,7 @@ from hashrisk._validate import check_nonnegative, check_positive
 from hashrisk.constants import (
     HASHES_PER_DIFFICULTY as HASHES_PER_DIFFICULTY,  # re-exported: the rules' constants
 )
+from hashrisk.constants import HASHES_PER_TH
 from hashrisk.constants import POW_LIMIT_BITS as POW_LIMIT_BITS
 from hashrisk.constants import RETARGET_INTERVAL_BLOCKS as RETARGET_INTERVAL_BLOCKS
 from hashrisk.constants import TARGET_SPACING_S as TARGET_SPACING_S
@@ -38,6 +41,24 @@ DIFF1_TARGET = 0xFFFF << 208
 
 FloatArray = npt.NDArray[np.float64]
 ArrayLike = float | npt.ArrayLike
+F = TypeVar("F", bound=Callable[..., Any])
+POW_LIMIT_BIT_LENGTH = 224
+"""Bit length of :data:`POW_LIMIT`."""
+
+KERNEL_FUNCTIONS: list[Callable[..., Any]] = []
+"""Scalar functions of ``hashrisk.chain`` written for compiled kernels (see :func:`kernel_callable`)."""
+
+
+def kernel_callable(fn: F) -> F:
+    """Mark `fn` as callable from compiled kernels: plain Python here (chain does not import numba);
+    :mod:`hashrisk.sim.model` registers every marked function with ``numba.extending.register_jitable``.
+
+    A marked function takes and returns scalars (int64 integers, float64 floats), uses only arithmetic,
+    ``if``/``while`` and other marked functions, and equals its consensus reference on every input it
+    accepts (tests/chain).
+    """
+    KERNEL_FUNCTIONS.append(fn)
+    return fn
 
 
 @dataclass(frozen=True)
@@ -168,8 +189,15 @@ def bits_to_difficulty(bits: int) -> float:
         For bits that are not a valid positive target.
     """
     bits_to_target(bits)  # validate
+    return bits_to_difficulty_i64(bits)
+
+
+@kernel_callable
+def bits_to_difficulty_i64(bits: int) -> float:
+    """``GetDifficulty`` without validation, for compiled kernels: ``0xffff / mantissa * 256^(29 - size)``
+    by repeated multiplication/division by 256, as Core (`bits` must encode a positive target)."""
     shift = (bits >> 24) & 0xFF
-    diff = 0x0000FFFF / float(bits & 0x00FFFFFF)
+    diff = 65535.0 / float(bits & 0x00FFFFFF)
     while shift < 29:
         diff *= 256.0
         shift += 1
@@ -177,6 +205,15 @@ def bits_to_difficulty(bits: int) -> float:
         diff /= 256.0
         shift -= 1
     return diff
+
+
+def bits_to_difficulty_xp(xp: Any, bits: Any) -> Any:
+    """:func:`bits_to_difficulty_i64` element-wise on int64 arrays of namespace `xp` (numpy, jax.numpy).
+
+    ``ldexp(0xffff / mantissa, 8 (29 - size))``: scaling by a power of two is exact in binary floating
+    point, so this equals Core's loop bit for bit (normal numbers).
+    """
+    return xp.ldexp(65535.0 / (bits & 0x00FFFFFF).astype(xp.float64), 8 * (29 - ((bits >> 24) & 0xFF)))
 
 
 def target_to_difficulty(target: int) -> float:
@@ -265,8 +302,17 @@ def expected_blocks(hashrate_ths: ArrayLike, difficulty: ArrayLike, seconds: Arr
 
     ``blocks = hashrate_ths * 1e12 * seconds / (difficulty * 2**32)`` [blocks]; broadcasts.
     """
-    hashes = check_nonnegative("hashrate_ths", hashrate_ths) * 1e12 * check_nonnegative("seconds", seconds)
-    return hashes / (check_positive("difficulty", difficulty) * HASHES_PER_DIFFICULTY)
+    return expected_blocks_unchecked(  # type: ignore[no-any-return]
+        check_nonnegative("hashrate_ths", hashrate_ths),
+        check_positive("difficulty", difficulty),
+        check_nonnegative("seconds", seconds),
+    )
+
+
+@kernel_callable
+def expected_blocks_unchecked(hashrate_ths: Any, difficulty: Any, seconds: Any) -> Any:
+    """:func:`expected_blocks` without validation, for kernels: scalars or arrays of any namespace."""
+    return hashrate_ths * HASHES_PER_TH * seconds / (difficulty * HASHES_PER_DIFFICULTY)
 
 
 def hashrate_ths_from_difficulty(
@@ -278,3 +324,119 @@ def hashrate_ths_from_difficulty(
     """
     hashes_per_s = check_positive("difficulty", difficulty) * HASHES_PER_DIFFICULTY
     return hashes_per_s / check_positive("block_interval_s", block_interval_s) / 1e12
+
+
+# ------------------------------------------------------------------------------- retarget in int64 (kernels)
+# A compact target is ``M * 256^(size-3)`` with ``M < 2^23``, so ``target * timespan // 1209600`` followed by
+# ``GetCompact`` only needs ``A = M * timespan < 2^46`` and the result's bit length; the new mantissa is
+# ``floor(A * 2^(E - m) / 1209600)`` with ``E = 8 (size - 3)`` and ``m = 8 (size' - 3)`` (nested floors of
+# positive integers collapse), all in int64.
+@kernel_callable
+def _bit_length_i64(x: int) -> int:
+    n = 0
+    while x > 0:
+        x >>= 1
+        n += 1
+    return n
+
+
+@kernel_callable
+def _compact_small_i64(value: int) -> int:
+    """``GetCompact`` of a target below 2^32."""
+    size = (_bit_length_i64(value) + 7) // 8
+    compact = value << (8 * (3 - size)) if size <= 3 else value >> (8 * (size - 3))
+    if compact & 0x00800000:
+        compact >>= 8
+        size += 1
+    return compact | (size << 24)
+
+
+@kernel_callable
+def next_bits_i64(bits: int, first_time: int, last_time: int) -> int:
+    """:func:`next_bits` in int64 arithmetic for compiled kernels, for targets up to powLimit.
+
+    ``timespan = clamp(last - first, 302400, 4838400)``; ``target' = min(target * timespan // 1209600,
+    powLimit)``; returns ``GetCompact(target')``. `bits` must encode a positive target <= powLimit (no
+    validation); every intermediate stays below 2^63 (see the comment above).
+    """
+    span = last_time - first_time
+    if span < TARGET_TIMESPAN_S // 4:
+        span = TARGET_TIMESPAN_S // 4
+    elif span > TARGET_TIMESPAN_S * 4:
+        span = TARGET_TIMESPAN_S * 4
+    size = bits >> 24
+    word = bits & 0x007FFFFF
+    if size <= 3:
+        return _compact_small_i64(((word >> (8 * (3 - size))) * span) // TARGET_TIMESPAN_S)
+    a = word * span  # < 2^46
+    e = 8 * (size - 3)
+    # j0 = largest j with T * 2^j <= a; the new target floor(a 2^e / T) then has bit length j0 + e + 1
+    d = _bit_length_i64(a) - _bit_length_i64(TARGET_TIMESPAN_S)
+    if d >= 0:  # noqa: SIM108 - the two shifts keep every intermediate below 2^63
+        j0 = d if (TARGET_TIMESPAN_S << d) <= a else d - 1
+    else:
+        j0 = d if (a << (-d)) >= TARGET_TIMESPAN_S else d - 1
+    n = j0 + e + 1
+    if n <= 0:
+        return 0
+    if n > POW_LIMIT_BIT_LENGTH:
+        return POW_LIMIT_BITS
+    new_size = (n + 7) // 8
+    if new_size <= 3:
+        return _compact_small_i64((a << e) // TARGET_TIMESPAN_S)
+    j = e - 8 * (new_size - 3)
+    mant = (a << j) // TARGET_TIMESPAN_S if j >= 0 else a // (TARGET_TIMESPAN_S << (-j))
+    if mant & 0x00800000:
+        mant >>= 8
+        new_size += 1
+    return mant | (new_size << 24)
+
+
+def _bit_length_xp(xp: Any, x: Any) -> Any:
+    """Bit length of int64 values in ``[0, 2^53)`` (exact through the float exponent; 0 for 0)."""
+    return xp.frexp(x.astype(xp.float64))[1].astype(xp.int64)
+
+
+def _compact_small_xp(xp: Any, value: Any) -> Any:
+    """:func:`_compact_small_i64` element-wise."""
+    size = (_bit_length_xp(xp, value) + 7) // 8
+    compact = xp.where(
+        size <= 3, value << (8 * xp.maximum(3 - size, 0)), value >> (8 * xp.maximum(size - 3, 0))
+    )
+    carry = (compact & 0x00800000) != 0
+    return xp.where(carry, compact >> 8, compact) | (xp.where(carry, size + 1, size) << 24)
+
+
+def next_bits_xp(xp: Any, bits: Any, first_time: Any, last_time: Any) -> Any:
+    """:func:`next_bits_i64` element-wise, branch-free, on int64 arrays of namespace `xp`.
+
+    Both sides of every branch are computed; shifts are clamped to non-negative amounts in the unused ones.
+    """
+    t = xp.int64(TARGET_TIMESPAN_S)
+    span = xp.clip(last_time - first_time, TARGET_TIMESPAN_S // 4, TARGET_TIMESPAN_S * 4)
+    size = bits >> 24
+    word = bits & 0x007FFFFF
+    small_size = size <= 3
+    a = word * span  # < 2^46
+    e = 8 * (size - 3)
+    d = _bit_length_xp(xp, a) - _bit_length_xp(xp, t)
+    up = t << xp.maximum(d, 0)
+    down = a << xp.maximum(-d, 0)
+    j0 = xp.where(d >= 0, xp.where(up <= a, d, d - 1), xp.where(down >= t, d, d - 1))
+    n = j0 + e + 1
+    new_size = (n + 7) // 8
+    small_new = new_size <= 3
+    value = xp.where(
+        small_size,
+        ((word >> (8 * xp.maximum(3 - size, 0))) * span) // t,
+        (a << xp.clip(e, 0, 62)) // t,
+    )
+    compact_small = _compact_small_xp(xp, xp.where(small_size | small_new, value, 0))
+    j = e - 8 * (new_size - 3)
+    mant = xp.where(j >= 0, (a << xp.clip(j, 0, 62)) // t, a // (t << xp.clip(-j, 0, 40)))
+    carry = (mant & 0x00800000) != 0
+    large = xp.where(carry, mant >> 8, mant) | (xp.where(carry, new_size + 1, new_size) << 24)
+    out = xp.where(small_new, compact_small, large)
+    out = xp.where(n > POW_LIMIT_BIT_LENGTH, POW_LIMIT_BITS, out)
+    out = xp.where(n <= 0, 0, out)
+    return xp.where(small_size, compact_small, out)

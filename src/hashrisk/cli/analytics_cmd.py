@@ -19,8 +19,9 @@ from rich.table import Table
 from hashrisk.analytics.history import DAILY_COLUMNS, parse_day
 from hashrisk.analytics.indicators import DEFAULT_MIN_RECOVERY_DAYS, compute_indicators
 from hashrisk.analytics.sensitivity import DRAWDOWN_HORIZONS, measure_sensitivity
-from hashrisk.cli.common import JSON_OPTION, console, eh_s, emit_json, handle_errors, pct, read_user_text, usd
+from hashrisk.cli.common import JSON_OPTION, console, emit_json, handle_errors, read_user_text
 from hashrisk.data.store import Store
+from hashrisk.display import eh_s, pct, usd
 from hashrisk.economics.fleet import FleetSpec
 from hashrisk.errors import DataError, InputError
 

@@ -1,10 +1,12 @@
-"""Shared pieces of the command-line shell: error handling, JSON output, snapshot resolution, display units."""
+"""Shared pieces of the command-line shell: error handling, JSON output, snapshot resolution.
+
+Number formatting (EH/s, USD, percentages) lives in :mod:`hashrisk.display`, shared with the report and the web app.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
-import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +18,7 @@ from rich.markup import escape
 
 from hashrisk._json import jsonable
 from hashrisk.data.snapshot import NetworkSnapshot
+from hashrisk.data.stored_snapshot import snapshot_for_date
 from hashrisk.errors import DataError, HashriskError, InputError
 
 P = ParamSpec("P")
@@ -68,7 +71,7 @@ def resolve_snapshot(
     base = NetworkSnapshot.embedded()
     if date is not None:
         try:
-            base = NetworkSnapshot.from_store(date, home=home)
+            base = snapshot_for_date(date, home=home)
         except DataError as exc:
             err_console.print(
                 f"[yellow]warning:[/] {escape(str(exc))}\nFalling back to the embedded {base.date} snapshot.",
@@ -79,18 +82,3 @@ def resolve_snapshot(
         base = NetworkSnapshot.from_toml(snapshot_file, base)
     flags = {k: v for k, v in overrides.items() if v is not None}
     return base.override(source="command-line flag", **flags) if flags else base
-
-
-def eh_s(hashrate_ths: float) -> str:
-    """Display a hashrate [TH/s] in EH/s."""
-    return f"{hashrate_ths / 1e6:,.1f} EH/s"
-
-
-def usd(x: float, digits: int = 0) -> str:
-    """Display a USD amount."""
-    return "n/a" if not math.isfinite(x) else f"${x:,.{digits}f}"
-
-
-def pct(x: float, digits: int = 1) -> str:
-    """Display a fraction as a percentage."""
-    return "n/a" if not math.isfinite(x) else f"{100 * x:.{digits}f}%"

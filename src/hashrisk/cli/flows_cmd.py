@@ -19,11 +19,10 @@ from hashrisk.cli.common import (
     emit_json,
     err_console,
     handle_errors,
-    pct,
     read_user_text,
     resolve_snapshot,
-    usd,
 )
+from hashrisk.display import pct, signed_usd, usd, usd_bn
 from hashrisk.economics.cost import production_cost
 from hashrisk.economics.fleet import FleetSpec, build_fleet
 from hashrisk.errors import InputError
@@ -38,16 +37,6 @@ flows_app = typer.Typer(
 )
 
 PRICE_OPTION = typer.Option(None, "--price", help="BTC price [USD] (default: the embedded snapshot's).")
-
-
-def bn(x: float) -> str:
-    """Display a USD amount in billions, sign first (-$1.2bn)."""
-    return "n/a" if not math.isfinite(x) else f"{'-' if x < 0 else ''}${abs(x) / 1e9:,.1f}bn"
-
-
-def signed_usd(x: float) -> str:
-    """Display a USD amount, sign first (-$1,234)."""
-    return "n/a" if not math.isfinite(x) else f"{'-' if x < 0 else ''}{usd(abs(x))}"
 
 
 def _warn(text: str) -> None:
@@ -162,8 +151,8 @@ def hpc(
         table.add_row(
             name,
             pct(o["hpc_share"], 0),
-            bn(o["capex_usd"]),
-            bn(o["npv_usd"]),
+            usd_bn(o["capex_usd"]),
+            usd_bn(o["npv_usd"]),
             pct(o["irr"]),
             "never" if not math.isfinite(payback) else f"{payback:.1f} yr",
         )
@@ -191,15 +180,15 @@ def hpc(
             gt.add_row(
                 k,
                 usd(c),
-                bn(g["short_term_gap_usd"][k]),
-                bn(g["long_term_need_usd"][k]),
+                usd_bn(g["short_term_gap_usd"][k]),
+                usd_bn(g["long_term_need_usd"][k]),
                 f"{implied[k]:,.0f}" if k in implied else "n/a",
             )
         console.print(gt)
         pub = g["published"]
         if pub:
             console.print(
-                "published (VanEck, June 2026): " + ", ".join(f"{k} {bn(v)}" for k, v in pub.items()),
+                "published (VanEck, June 2026): " + ", ".join(f"{k} {usd_bn(v)}" for k, v in pub.items()),
                 highlight=False,
             )
 
@@ -225,7 +214,7 @@ def flows_pensions(
         emit_json(s)
         return
     console.print(
-        f"{s['label']}: {s['quarter_start']} to {s['as_of']}, assets {bn(s['total_assets_usd'])}, QTD equities "
+        f"{s['label']}: {s['quarter_start']} to {s['as_of']}, assets {usd_bn(s['total_assets_usd'])}, QTD equities "
         f"{pct(s['returns_qtd']['equity'], 2)}, bonds {pct(s['returns_qtd']['bonds'], 2)}",
         highlight=False,
     )
@@ -244,20 +233,20 @@ def flows_pensions(
     for seg in s["segments"]:
         table.add_row(
             seg["name"],
-            bn(seg["assets_start_usd"]),
+            usd_bn(seg["assets_start_usd"]),
             pct(seg["equity_weight_in_sleeve"]),
             f"{100 * seg['drift']:+.2f} pp",
-            bn(seg["rebalancing_flow_usd"]),
+            usd_bn(seg["rebalancing_flow_usd"]),
             pct(seg["funded_ratio_start"]),
             pct(seg["funded_ratio_end"]),
-            bn(seg["derisking_flow_usd"]),
+            usd_bn(seg["derisking_flow_usd"]),
         )
     console.print(table)
     lo, hi = s["band_usd"]
     console.print(
-        f"theoretical imbalance {bn(s['theoretical_imbalance_usd'])} (band {bn(lo)} .. {bn(hi)} from the "
+        f"theoretical imbalance {usd_bn(s['theoretical_imbalance_usd'])} (band {usd_bn(lo)} .. {usd_bn(hi)} from the "
         f"stated input uncertainties); expected at {s['execution_ratio']:.2f} execution "
-        f"{bn(s['expected_flow_usd'])}",
+        f"{usd_bn(s['expected_flow_usd'])}",
         highlight=False,
     )
     pub: dict[str, Any] = s["published"]
@@ -266,7 +255,7 @@ def flows_pensions(
             p = pub[key]
             inside = "inside" if p.get("within_band") else "outside"
             console.print(
-                f"published {key.replace('_usd', '').replace('_', ' ')}: {bn(p['published'])}; the model gives "
+                f"published {key.replace('_usd', '').replace('_', ' ')}: {usd_bn(p['published'])}; the model gives "
                 f"{p['model'] / p['published']:.0%} of it, the published figure is {inside} the band",
                 highlight=False,
             )
@@ -337,7 +326,7 @@ def flows_btc(
             f"{row['btc_per_day']:+,.1f}",
             signed_usd(row["usd_per_day"]),
             f"{row['btc_per_quarter']:+,.0f}",
-            bn(row["usd_per_quarter"]),
+            usd_bn(row["usd_per_quarter"]),
         )
     console.print(table)
     costs = s["production_cost_usd_per_btc"]

@@ -12,31 +12,25 @@ from rich.table import Table
 from hashrisk import __version__
 from hashrisk.chain.estimate import estimate_next_adjustment
 from hashrisk.chain.pow import bits_to_difficulty, next_bits
-from hashrisk.chain.subsidy import COIN_SATS, block_subsidy_sats, next_halving_height
+from hashrisk.chain.subsidy import block_subsidy_sats, next_halving_height
 from hashrisk.cli import analytics_cmd, flows_cmd, report_cmd
 from hashrisk.cli.common import (
     JSON_OPTION,
     console,
-    eh_s,
     emit_json,
     handle_errors,
-    pct,
     read_user_text,
     resolve_snapshot,
-    usd,
 )
 from hashrisk.cli.data_cmd import data_app
 from hashrisk.cli.sim_cmd import register_sim_commands
 from hashrisk.cli.sweep_cmd import register_sweep_commands
-from hashrisk.economics.catalog import find_model, load_catalog
+from hashrisk.constants import SATS_PER_BTC
+from hashrisk.display import eh_s, pct, usd
+from hashrisk.economics.catalog import load_catalog
 from hashrisk.economics.cost import production_cost
 from hashrisk.economics.fleet import FleetSpec, build_fleet
-from hashrisk.economics.machine import (
-    breakeven_power_price_usd_per_kwh,
-    breakeven_price_usd,
-    daily_profit_usd,
-)
-from hashrisk.economics.revenue import hashprice_usd_per_ph_day
+from hashrisk.economics.machine import machine_economics
 from hashrisk.errors import InputError
 
 app = typer.Typer(
@@ -192,43 +186,23 @@ def breakeven(
         hashrate_ths=hashrate_ths,
         fees_btc_per_block=fees,
     )
-    row = find_model(model)
-    d, s, f = snap.difficulty, snap.subsidy_btc, snap.fees_btc_per_block
-    hp = float(hashprice_usd_per_ph_day(d, s, f, snap.price_usd))
-    eff = float(row["efficiency_j_per_th"])
-    out = {
-        "model": row["model"],
-        "maker": row["maker"],
-        "hashrate_ths": float(row["hashrate_ths"]),
-        "power_w": float(row["power_w"]),
-        "efficiency_j_per_th": eff,
-        "source": row["source"],
-        "date": snap.date.isoformat(),
-        "price_usd": snap.price_usd,
-        "power_price_usd_per_kwh": power_price,
-        "pue": pue,
-        "hashprice_usd_per_ph_day": hp,
-        "daily_revenue_usd": float(row["hashrate_ths"]) * hp / 1000.0,
-        "daily_profit_usd": float(
-            daily_profit_usd(row["hashrate_ths"], row["power_w"], hp, power_price, pue)
-        ),
-        "breakeven_power_price_usd_per_kwh": float(breakeven_power_price_usd_per_kwh(eff, hp, pue)),
-        "breakeven_price_usd": float(breakeven_price_usd(eff, power_price, d, s, f, pue)),
-    }
+    econ = machine_economics(model, snap, power_price, pue)
     if json_out:
-        emit_json(out)
+        emit_json(econ.to_dict())
         return
-    table = Table(title=f"{out['model']} at ${power_price}/kWh, PUE {pue}, {snap.date}")
+    table = Table(title=f"{econ.model} at ${power_price}/kWh, PUE {pue}, {snap.date}")
     table.add_column("measure")
     table.add_column("value", justify="right")
-    table.add_row("spec", f"{out['hashrate_ths']:g} TH/s, {out['power_w']:g} W, {eff:g} J/TH")
-    table.add_row("hashprice", f"${hp:.2f}/PH/day at BTC {usd(snap.price_usd)}")
-    table.add_row("revenue per day", usd(out["daily_revenue_usd"], 2))
-    table.add_row("profit per day", usd(out["daily_profit_usd"], 2))
-    table.add_row("breakeven power price", f"${out['breakeven_power_price_usd_per_kwh']:.4f}/kWh")
-    table.add_row("breakeven BTC price", usd(out["breakeven_price_usd"]))
+    table.add_row(
+        "spec", f"{econ.hashrate_ths:g} TH/s, {econ.power_w:g} W, {econ.efficiency_j_per_th:g} J/TH"
+    )
+    table.add_row("hashprice", f"${econ.hashprice_usd_per_ph_day:.2f}/PH/day at BTC {usd(snap.price_usd)}")
+    table.add_row("revenue per day", usd(econ.daily_revenue_usd, 2))
+    table.add_row("profit per day", usd(econ.daily_profit_usd, 2))
+    table.add_row("breakeven power price", f"${econ.breakeven_power_price_usd_per_kwh:.4f}/kWh")
+    table.add_row("breakeven BTC price", usd(econ.breakeven_price_usd))
     console.print(table)
-    console.print(f"spec source: {row['source']}", highlight=False)
+    console.print(f"spec source: {econ.source}", highlight=False)
 
 
 @app.command()
@@ -305,14 +279,14 @@ def chain_subsidy(
     out = {
         "height": height,
         "subsidy_sats": sats,
-        "subsidy_btc": sats / COIN_SATS,
+        "subsidy_btc": sats / SATS_PER_BTC,
         "next_halving_height": next_halving_height(height),
     }
     if json_out:
         emit_json(out)
         return
     console.print(
-        f"height {height:,}: {sats / COIN_SATS:.8f} BTC ({sats:,} sats); "
+        f"height {height:,}: {sats / SATS_PER_BTC:.8f} BTC ({sats:,} sats); "
         f"next halving at {out['next_halving_height']:,}",
         highlight=False,
     )

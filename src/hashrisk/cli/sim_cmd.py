@@ -1,7 +1,8 @@
-"""`hashrisk simulate`, `hashrisk stress` and `hashrisk scenario new`: the shell over :mod:`hashrisk.sim`.
+"""`hashrisk simulate`, `hashrisk stress` and `hashrisk scenario new|check`: the shell over :mod:`hashrisk.sim`.
 
-File loading lives here (scenario YAML, price CSVs, fleet TOML, the Parquet writer of full paths); the
-engine itself does no I/O. Register the commands on the main app with :func:`register_sim_commands`.
+The shell reads the files (scenario YAML, price CSVs, fleet TOML) and the store, and writes full paths to
+Parquet; what to read and how it completes a scenario is :mod:`hashrisk.sim.loading` (no I/O there).
+Register the commands on the main app with :func:`register_sim_commands`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -20,24 +22,30 @@ from rich.table import Table
 from hashrisk.cli.common import (
     JSON_OPTION,
     console,
-    eh_s,
     emit_json,
     err_console,
     handle_errors,
-    pct,
     read_user_text,
     resolve_snapshot,
-    usd,
 )
 from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.data.store import Store
+from hashrisk.display import eh_s, pct, usd
 from hashrisk.economics.fleet import FleetSpec
-from hashrisk.errors import DataError, InputError
+from hashrisk.errors import InputError
 from hashrisk.sim.arrays import SERIES, ChunkOutputs
 from hashrisk.sim.engine import BACKENDS, Backend, simulate
+from hashrisk.sim.loading import (
+    daily_log_returns,
+    file_references,
+    stored_history_request,
+    with_options,
+    with_price_history,
+    with_referenced_files,
+)
 from hashrisk.sim.prices import parse_price_csv
-from hashrisk.sim.result import SimResult
-from hashrisk.sim.scenario import BootstrapPrice, PathPrice, Scenario, default_scenario_yaml
+from hashrisk.sim.result import Quantiles, SimResult, SimSummary
+from hashrisk.sim.scenario import Scenario, default_scenario_yaml
 from hashrisk.sim.stress import CANNED_SHOCKS, stress_scenario, stress_summary
 
 scenario_app = typer.Typer(help="Write and check simulation scenarios.", no_args_is_help=True)
@@ -52,8 +60,8 @@ def load_price_csv(path: Path, field: str) -> tuple[list[Any], list[float]]:
 def load_scenario(path: Path | None) -> Scenario:
     """The scenario in `path` (the default scenario when None), with its file references loaded.
 
-    ``price.csv`` and ``fleet.file`` are read relative to the scenario file's folder and stored into
-    ``price.prices_usd``/``price.dates`` and ``fleet.spec``.
+    ``price.csv`` and ``fleet.file`` are read relative to the scenario file's folder and parsed into the
+    scenario by :func:`hashrisk.sim.loading.with_referenced_files`.
 
     Raises
     ------
@@ -63,19 +71,11 @@ def load_scenario(path: Path | None) -> Scenario:
     if path is None:
         return Scenario()
     scenario = Scenario.from_yaml_text(read_user_text(path, "scenario", "YAML file"), origin=str(path))
-    base = path.parent
-    updates: dict[str, Any] = {}
-    price = scenario.price
-    if isinstance(price, PathPrice | BootstrapPrice) and price.csv is not None and price.prices_usd is None:
-        dates, prices = load_price_csv(base / price.csv, "price.csv")
-        updates.update({"price.prices_usd": prices, "price.dates": dates})
-    if scenario.fleet.file is not None and scenario.fleet.spec is None:
-        fleet_path = base / scenario.fleet.file
-        spec = FleetSpec.from_toml_text(
-            read_user_text(fleet_path, "fleet.file", "TOML file"), origin=str(fleet_path)
-        )
-        updates["fleet.spec"] = spec.model_dump()
-    return scenario.with_params(updates) if updates else scenario
+    texts = {
+        ref.field: read_user_text(path.parent / ref.path, ref.field, ref.what)
+        for ref in file_references(scenario)
+    }
+    return with_referenced_files(scenario, texts, folder=path.parent)
 
 
 def _apply_options(
@@ -88,22 +88,23 @@ def _apply_options(
     fleet: Path | None,
     start: str | None,
 ) -> Scenario:
-    params: dict[str, Any] = {}
-    if paths is not None:
-        params["paths"] = paths
-    if horizon_days is not None:
-        params["horizon_days"] = horizon_days
-    if seed is not None:
-        params["seed"] = seed
-    if start is not None:
-        params["start.start_date"] = start
-    if price_path is not None:
-        dates, prices = load_price_csv(price_path, "--price-path")
-        params.update({"price.model": "path", "price.prices_usd": prices, "price.dates": dates})
-    if fleet is not None:
-        spec = FleetSpec.from_toml_text(read_user_text(fleet, "--fleet", "TOML file"), origin=str(fleet))
-        params["fleet.spec"] = spec.model_dump()
-    return scenario.with_params(params) if params else scenario
+    return with_options(
+        scenario,
+        paths=paths,
+        horizon_days=horizon_days,
+        seed=seed,
+        start=start,
+        price_path=None if price_path is None else load_price_csv(price_path, "--price-path"),
+        fleet=None
+        if fleet is None
+        else FleetSpec.from_toml_text(read_user_text(fleet, "--fleet", "TOML file"), origin=str(fleet)),
+    )
+
+
+def _stored_prices(home: Path | None, start: dt.date | None, end: dt.date | None) -> pd.Series:
+    with Store(home, read_only=True) as store:
+        prices: pd.Series = store.daily_frame(start=start, end=end)["price_usd"]
+    return prices
 
 
 def stored_log_returns(
@@ -116,26 +117,15 @@ def stored_log_returns(
     DataError
         If the store holds no two consecutive days of prices in the range.
     """
-    with Store(home, read_only=True) as store:
-        prices = store.daily_frame(start=start, end=end)["price_usd"].dropna()
-    logp = np.log(prices.to_numpy(dtype=np.float64))
-    consecutive = np.diff(prices.index.to_numpy()) == np.timedelta64(1, "D")
-    returns = np.diff(logp)[consecutive]
-    if returns.size == 0:
-        raise DataError(
-            f"the data store holds no daily price return (two consecutive days) between {start or 'the start'} and "
-            f"{end or 'the end'}: import or fetch prices first (`hashrisk data import FILE`)"
-        )
-    return [float(r) for r in returns]
+    return daily_log_returns(_stored_prices(home, start, end), start, end)
 
 
 def fill_from_store(scenario: Scenario, home: Path | None) -> Scenario:
     """Load the stored history a bootstrap price model asks for with ``from_store: true``."""
-    price = scenario.price
-    if isinstance(price, BootstrapPrice) and price.from_store and price.log_returns is None:
-        returns = stored_log_returns(home, price.history_start, price.history_end)
-        return scenario.with_params({"price.log_returns": returns})
-    return scenario
+    window = stored_history_request(scenario)
+    if window is None:
+        return scenario
+    return with_price_history(scenario, _stored_prices(home, window.start, window.end), window)
 
 
 def _snapshot(scenario: Scenario, home: Path | None) -> NetworkSnapshot | None:
@@ -237,8 +227,8 @@ def _run(
             writer.close()
 
 
-def _q(d: dict[str, float], fmt: Any, keys: tuple[str, ...] = ("p05", "p50", "p95")) -> str:
-    return " / ".join(fmt(d[k]) for k in keys)
+def _q(q: Quantiles, fmt: Any) -> str:
+    return " / ".join(fmt(x) for x in (q.p05, q.p50, q.p95))
 
 
 def _btc(x: float) -> str:
@@ -249,7 +239,7 @@ def _pct_change(x: float) -> str:
     return "n/a" if not math.isfinite(x) else f"{x:+.1f}%"
 
 
-def _print_summary(res: SimResult, summary: dict[str, Any], out: Path | None) -> None:
+def _print_summary(res: SimResult, summary: SimSummary, out: Path | None) -> None:
     st = res.start
     table = Table(
         title=f"hashrisk simulate: {res.scenario.name}, {res.n_paths:,} paths x {res.n_days} days "
@@ -258,56 +248,56 @@ def _print_summary(res: SimResult, summary: dict[str, Any], out: Path | None) ->
     table.add_column("measure")
     table.add_column("p05 / p50 / p95", justify="right")
     table.add_column("note")
-    end = summary["end"]
+    end = summary.end
     table.add_row(
         "start",
         f"BTC {usd(st.price_usd)}, {eh_s(st.hashrate_ths)}",
         f"difficulty {st.difficulty:,.0f}, height {st.height:,}",
     )
-    table.add_row(f"price on {summary['end_date']}", _q(end["price_usd"], usd), "USD/BTC")
+    table.add_row(f"price on {summary.end_date}", _q(end["price_usd"], usd), "USD/BTC")
     table.add_row("hashrate at the end", _q(end["hashrate_ths"], eh_s), "online")
     table.add_row("difficulty at the end", _q(end["difficulty"], lambda x: f"{x / 1e12:,.1f} T"), "")
     table.add_row("fleet offline at the end", _q(end["offline_share"], pct), "share of installed hashrate")
     table.add_row(
         "fleet offline, worst day",
-        _q(summary["offline_share"]["max_over_horizon"], pct),
+        _q(summary.offline_share.max_over_horizon, pct),
         "per path, over the horizon",
     )
-    fr = summary["first_retarget"]
+    fr = summary.first_retarget
     table.add_row(
-        f"first retarget (height {fr['height']:,})", _q(fr["change_pct"], _pct_change), "difficulty change"
+        f"first retarget (height {fr.height:,})", _q(fr.change_pct, _pct_change), "difficulty change"
     )
-    drop = summary["difficulty_drop"]
+    drop = summary.difficulty_drop
     for x in ("5", "10", "20"):
-        if x in drop["p_first_retarget"]:
+        if x in drop.p_first_retarget:
             table.add_row(
                 f"P(difficulty drop >= {x}%)",
-                f"{pct(drop['p_first_retarget'][x])} / any {pct(drop['p_any_retarget'][x])}",
+                f"{pct(drop.p_first_retarget[x])} / any {pct(drop.p_any_retarget[x])}",
                 "first retarget / any retarget in the horizon",
             )
-    sold = summary["miner_btc_sold"]
+    sold = summary.miner_btc_sold
     table.add_row(
         "miners' BTC sold, total",
-        _q(sold["total_btc"], _btc),
-        f"mean {sold['per_day_btc_mean']:,.0f} BTC/day",
+        _q(sold.total_btc, _btc),
+        f"mean {sold.per_day_btc_mean:,.0f} BTC/day",
     )
-    if sold["forced_btc"]["mean"] > 0:
-        table.add_row("  of which forced", _q(sold["forced_btc"], _btc), "lenders' liquidations")
-    rec = summary["hashrate_recovery"]
+    if sold.forced_btc.mean > 0:
+        table.add_row("  of which forced", _q(sold.forced_btc, _btc), "lenders' liquidations")
+    rec = summary.hashrate_recovery
     table.add_row(
         "hashrate back at start level",
-        _q(rec["days_from_start"], lambda x: "n/a" if not math.isfinite(x) else f"day {x:.0f}"),
-        f"{pct(rec['share_recovered'])} of the {pct(rec['share_paths_dropped'])} of paths that dropped",
+        _q(rec.days_from_start, lambda x: "n/a" if not math.isfinite(x) else f"day {x:.0f}"),
+        f"{pct(rec.share_recovered)} of the {pct(rec.share_paths_dropped)} of paths that dropped",
     )
-    amp = summary["amplification"]
+    amp = summary.amplification
     table.add_row(
         "price vol, feedback on / off",
-        f"{pct(amp['vol_annualised_on']['p50'])} / {pct(amp['vol_annualised_off']['p50'])}",
-        f"mean ratio {amp['vol_ratio_mean']:.3f}",
+        f"{pct(amp.vol_annualised_on.p50)} / {pct(amp.vol_annualised_off.p50)}",
+        f"mean ratio {amp.vol_ratio_mean:.3f}",
     )
     table.add_row(
         "max drawdown, feedback on / off",
-        f"{pct(amp['max_drawdown_on']['p50'])} / {pct(amp['max_drawdown_off']['p50'])}",
+        f"{pct(amp.max_drawdown_on.p50)} / {pct(amp.max_drawdown_off.p50)}",
         "medians over paths",
     )
     console.print(table)
@@ -391,13 +381,14 @@ def simulate_command(
     scenario = fill_from_store(scenario, home)
     snapshot = _snapshot(scenario, home)
     res = _run(scenario, snapshot, show_progress=not json_out, out=out, backend=kernel)
-    summary = res.summary()
+    figures = res.figures()
     if json_out:
+        summary = figures.to_dict()
         if out is not None:
             summary["paths_file"] = str(out)
         emit_json(summary)
         return
-    _print_summary(res, summary, out)
+    _print_summary(res, figures, out)
 
 
 def parse_shock(text: str) -> float:

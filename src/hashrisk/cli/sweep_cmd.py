@@ -22,8 +22,8 @@ from hashrisk.cli.sim_cmd import (
     load_price_csv,
     load_scenario,
 )
-from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.data.store import Store
+from hashrisk.data.stored_snapshot import snapshot_for_date
 from hashrisk.errors import DataError, InputError
 from hashrisk.sim.backcast import (
     DEFAULT_CALIBRATION_GRID,
@@ -91,7 +91,7 @@ def sweep_command(
         raise InputError("--backend", backend, f"one of {', '.join(SWEEP_BACKENDS)}")
     snapshot = None
     if base.start.start_date is not None:
-        snapshot = NetworkSnapshot.from_store(base.start.start_date)
+        snapshot = snapshot_for_date(base.start.start_date)
     res = run_sweep(
         base,
         grid.points(),
@@ -147,7 +147,7 @@ def _stored_history(home: Path | None) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _start(day: dt.date, daily: pd.DataFrame, retargets: pd.DataFrame, home: Path | None) -> Any:
-    snap = NetworkSnapshot.from_store(day, home=home)
+    snap = snapshot_for_date(day, home=home)
     key = pd.Timestamp(day, tz=pd.DatetimeIndex(daily.index).tz)
     blocks = daily["blocks"].get(key)
     height = snap.height - int(blocks) if blocks is not None and not pd.isna(blocks) else snap.height

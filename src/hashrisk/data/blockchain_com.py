@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hashrisk.constants import SATS_PER_BTC
 from hashrisk.data.http import (
     HttpClient,
     HttpOptions,
@@ -216,7 +217,7 @@ def _column(chart: str, series: pd.Series, unit: str | None, url: str) -> pd.Ser
         return _daily_last(series)
     if chart == "transaction-fees":
         if "sat" in text:
-            return _daily_last(series / 1e8)
+            return _daily_last(series / SATS_PER_BTC)
         if unit is not None and "btc" not in text:
             raise PayloadError(SOURCE, url, "unit", f"expected fees in BTC, got {unit!r}")
         return _daily_last(series)

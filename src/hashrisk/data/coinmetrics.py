@@ -1,4 +1,4 @@
-"""Coin Metrics community data: the shared parser of CM daily metric columns, and the CSV reader.
+"""Coin Metrics community data: the parser of CM daily metric columns, the CSV reader and the API v4 connector.
 
 Coin Metrics (CM) community data is licensed CC BY-NC 4.0 (non-commercial, attribution).
 
@@ -33,30 +33,36 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 
-from hashrisk.chain.pow import HASHES_PER_DIFFICULTY
-from hashrisk.chain.subsidy import COIN_SATS, HALVING_INTERVAL_BLOCKS, block_subsidy_sats
-from hashrisk.data.store import DAILY, Column, coerce_frame
+from hashrisk.chain.subsidy import HALVING_DATES, block_subsidy_sats
+from hashrisk.constants import (
+    HALVING_INTERVAL_BLOCKS,
+    HASHES_PER_DIFFICULTY,
+    HASHES_PER_TH,
+    SATS_PER_BTC,
+    SECONDS_PER_DAY,
+)
+from hashrisk.data.http import (
+    COINMETRICS_COMMUNITY_RATE,
+    HttpClient,
+    HttpOptions,
+    PayloadError,
+    open_client,
+    require_list,
+    require_mapping,
+    source_meta,
+)
+from hashrisk.data.schema import DAILY, Column, as_date, coerce_frame
 from hashrisk.errors import InputError
 
 SOURCE_NAME = "coinmetrics"
 LICENCE = "Coin Metrics community data, CC BY-NC 4.0"
-SECONDS_PER_DAY = 86_400
-THS = 1e12
-"""Hashes per second in one TH/s."""
-
-HALVING_DATES: dict[int, dt.date] = {
-    210_000: dt.date(2012, 11, 28),  # block 210,000 at 2012-11-28 15:24:38 UTC
-    420_000: dt.date(2016, 7, 9),  # block 420,000 at 2016-07-09 16:46:13 UTC
-    630_000: dt.date(2020, 5, 11),  # block 630,000 at 2020-05-11 19:23:43 UTC
-    840_000: dt.date(2024, 4, 20),  # block 840,000 at 2024-04-20 00:09:27 UTC
-}
-"""UTC day of each past halving (timestamps of the halving blocks, mainnet)."""
 ERA_DATES_VALID_TO = dt.date(2027, 6, 30)
 """Last day the era-by-date table is trusted: height 1,050,000 cannot come sooner (about 931,000 at the
 end of 2025, and fewer than 170 blocks a day on average)."""
@@ -101,7 +107,10 @@ def era_subsidy_btc(days: pd.DatetimeIndex | pd.Series) -> np.ndarray:
         era += (dates > stamp).astype(np.int64)
         mixed |= dates == stamp
     per_era = np.array(
-        [block_subsidy_sats(e * HALVING_INTERVAL_BLOCKS) / COIN_SATS for e in range(len(HALVING_DATES) + 1)]
+        [
+            block_subsidy_sats(e * HALVING_INTERVAL_BLOCKS) / SATS_PER_BTC
+            for e in range(len(HALVING_DATES) + 1)
+        ]
     )
     out = per_era[era]
     out[mixed | (dates > pd.Timestamp(ERA_DATES_VALID_TO))] = np.nan
@@ -224,7 +233,7 @@ def _derive(raw: pd.DataFrame) -> tuple[pd.DataFrame, _Derived]:
             out[column] = pd.Series(np.nan, index=out.index, dtype="float64")
     blocks = out["blocks"].astype("float64")
     hashrate, difficulty = out["hashrate_ths"], out["difficulty"]
-    from_rate = (hashrate * THS * SECONDS_PER_DAY / (difficulty * HASHES_PER_DIFFICULTY)).round()
+    from_rate = (hashrate * HASHES_PER_TH * SECONDS_PER_DAY / (difficulty * HASHES_PER_DIFFICULTY)).round()
     _fill(out, "blocks", from_rate, "round(HashRate * 1e12 * 86400 / (DiffMean * 2^32))", derived)
     blocks = out["blocks"].astype("float64")
     per_block = pd.Series(era_subsidy_btc(pd.DatetimeIndex(out.index)), index=out.index)
@@ -241,14 +250,14 @@ def _derive(raw: pd.DataFrame) -> tuple[pd.DataFrame, _Derived]:
     _fill(
         out,
         "difficulty",
-        hashrate * THS * SECONDS_PER_DAY / (HASHES_PER_DIFFICULTY * mined),
+        hashrate * HASHES_PER_TH * SECONDS_PER_DAY / (HASHES_PER_DIFFICULTY * mined),
         "HashRate * 1e12 * 86400 / (2^32 * blocks)",
         derived,
     )
     _fill(
         out,
         "hashrate_ths",
-        out["difficulty"] * HASHES_PER_DIFFICULTY * blocks / SECONDS_PER_DAY / THS,
+        out["difficulty"] * HASHES_PER_DIFFICULTY * blocks / SECONDS_PER_DAY / HASHES_PER_TH,
         "DiffMean * 2^32 * blocks / 86400 / 1e12",
         derived,
     )
@@ -280,20 +289,6 @@ def read_coinmetrics(
 
 
 # ---------------------------------------------------------------------------------------------- API v4
-# The network connector, appended after the file readers (hence the late imports).
-from collections.abc import Sequence  # noqa: E402
-
-from hashrisk.data.http import (  # noqa: E402
-    COINMETRICS_COMMUNITY_RATE,
-    HttpClient,
-    HttpOptions,
-    PayloadError,
-    open_client,
-    require_list,
-    require_mapping,
-    source_meta,
-)
-
 COMMUNITY_BASE_URL = "https://community-api.coinmetrics.io/v4"
 """Coin Metrics community API root (no key; CC BY-NC 4.0; 10 requests per 6 s per IP)."""
 DEFAULT_API_METRICS = ("PriceUSD", "HashRate", "DiffMean", "BlkCnt", "FeeTotNtv", "IssTotNtv")
@@ -368,7 +363,7 @@ def get_coinmetrics(
     }
     for key, value in (("start_time", start), ("end_time", end)):
         if value is not None:
-            params[key] = _as_day(value, key)
+            params[key] = as_date(value, key).isoformat()
     http, owned = open_client(
         SOURCE_NAME,
         base_url,
@@ -414,14 +409,3 @@ def get_coinmetrics(
     except InputError as exc:
         raise PayloadError(SOURCE_NAME, shown, "data", str(exc)) from None
     return frame.sort_index(), {**parsed, **meta}
-
-
-def _as_day(value: str | dt.date, field: str) -> str:
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    try:
-        return dt.date.fromisoformat(str(value).strip()[:10]).isoformat()
-    except ValueError:
-        raise InputError(field, value, "an ISO date YYYY-MM-DD") from None

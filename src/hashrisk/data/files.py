@@ -1,4 +1,7 @@
-"""File readers for the store: format detection, parsing to store tables, and ``import_file``.
+"""File imports into the store: format detection, dispatch to the parsers, and ``import_file``.
+
+Each source's parser lives with its connector (:mod:`hashrisk.data.coinmetrics`,
+:mod:`hashrisk.data.mempool`); hashrisk's own layout is parsed here.
 
 Formats (``--format`` on ``hashrisk data import``; detected from the content when not given):
 
@@ -16,7 +19,8 @@ Formats (``--format`` on ``hashrisk data import``; detected from the content whe
 ``mempool-hashrate-json``
     The mempool.space ``/api/v1/mining/hashrate/:period`` response: daily ``hashrates`` (``avgHashrate``
     in H/s) to the ``daily`` table (``hashrate_ths`` only) and ``difficulty`` adjustments to the
-    ``retargets`` table. Default source ``mempool``.
+    ``retargets`` table. Parsed by :func:`hashrisk.data.mempool.parse_mempool_hashrate`. Default source
+    ``mempool``.
 ``parquet``
     A Parquet file in either the hashrisk layout or the Coin Metrics one.
 
@@ -28,32 +32,21 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
 import numpy as np
 import pandas as pd
 
-from hashrisk.data.store import (
-    DAILY,
-    RETARGETS,
-    SPECS,
-    Column,
-    Store,
-    TableName,
-    TableSpec,
-    Where,
-    check_unique,
-    coerce_frame,
-)
+from hashrisk.constants import HASHES_PER_TH
+from hashrisk.data import mempool
+from hashrisk.data.coinmetrics import parse_coinmetrics_frame
+from hashrisk.data.schema import DAILY, SPECS, TableName, TableSpec, Where, check_unique, coerce_frame
+from hashrisk.data.store import Store
 from hashrisk.errors import DataError, InputError
 
 FileFormat = Literal["coinmetrics-csv", "hashrisk-csv", "mempool-hashrate-json", "parquet"]
 FORMATS: tuple[str, ...] = get_args(FileFormat)
-MEMPOOL_SOURCE = "mempool"
-HS_PER_THS = 1e12
-"""H/s in one TH/s (mempool reports hashrate in H/s)."""
 
 _CM_MARKERS = frozenset(
     {
@@ -144,7 +137,7 @@ def parse_hashrisk_frame(
     Parameters
     ----------
     df : pandas.DataFrame
-        Columns of one store table (see :mod:`hashrisk.data.store` for units); the daily aliases
+        Columns of one store table (see :mod:`hashrisk.data.schema` for units); the daily aliases
         ``difficulty_mean`` and ``issuance_btc`` are accepted. ``source`` is kept per row.
     origin : str
         Where it was read (file name), named in errors.
@@ -226,75 +219,6 @@ def _edge(value: Any) -> Any:
     return int(value)
 
 
-def parse_mempool_hashrate(payload: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Parse a mempool.space ``/api/v1/mining/hashrate/:period`` response.
-
-    Parameters
-    ----------
-    payload : mapping
-        ``{"hashrates": [{"timestamp": unix s, "avgHashrate": H/s}, ...],
-        "difficulty": [{"time": unix s, "height", "difficulty", "adjustment": ratio}, ...], ...}``.
-        The first hashrate point may carry the genesis time (2009-01-03 18:15:05); timestamps are floored
-        to their UTC day. An ``adjustment`` of 0 (mempool's value for height 0) means none.
-
-    Returns
-    -------
-    daily : pandas.DataFrame
-        Index ``date`` (UTC days), column ``hashrate_ths`` [TH/s] = avgHashrate / 1e12.
-    retargets : pandas.DataFrame
-        Columns ``height`` (first height of the period), ``time`` (UTC), ``difficulty``, ``adjustment``
-        [new / previous difficulty]; empty when the payload has no ``difficulty`` list.
-
-    Raises
-    ------
-    InputError
-        If the shape is wrong or a value is invalid (naming the list, the entry and the value).
-    """
-    if not isinstance(payload, Mapping) or not isinstance(payload.get("hashrates"), list):
-        keys = sorted(payload) if isinstance(payload, Mapping) else type(payload).__name__
-        raise InputError("mempool payload", keys, "an object with a 'hashrates' list (mining/hashrate API)")
-    label = "mempool hashrates"
-    points = pd.DataFrame.from_records(payload["hashrates"])
-    for needed in ("timestamp", "avgHashrate"):
-        if len(points) and needed not in points.columns:
-            raise InputError(f"{label}[].{needed}", sorted(points.columns), "timestamp and avgHashrate")
-    if points.empty:
-        points = pd.DataFrame({"timestamp": pd.Series(dtype="float64"), "avgHashrate": []})
-    stamp = Column("timestamp", "timestamp", "unix seconds (UTC)", "TIMESTAMP", None)
-    rate = Column("hashrate_hs", "float", "a finite hashrate >= 0 [H/s]", "DOUBLE")
-    parsed = coerce_frame(points, "timestamp", stamp, {"avgHashrate": rate}, label=f"{label}[].")
-    days = parsed["timestamp"].dt.floor("D")
-    keyed = Column("date", "date", "one point per UTC day", "DATE", None)
-    daily = coerce_frame(
-        pd.DataFrame({"date": days, "v": parsed["hashrate_hs"] / HS_PER_THS}),
-        "date",
-        keyed,
-        {"v": Column("hashrate_ths", "float", "", "DOUBLE")},
-        label=f"{label}[].",
-    )
-    daily = daily.set_index(pd.DatetimeIndex(daily.pop("date")).tz_localize("UTC").rename("date"))
-
-    records = payload.get("difficulty") or []
-    if not isinstance(records, list):
-        raise InputError("mempool difficulty", type(records).__name__, "a list of adjustment records")
-    adj = pd.DataFrame.from_records(records)
-    if adj.empty:
-        return daily, pd.DataFrame(columns=["height", "time", "difficulty", "adjustment"])
-    missing = [c for c in ("time", "height", "difficulty") if c not in adj.columns]
-    if missing:
-        raise InputError(
-            f"mempool difficulty[].{missing[0]}",
-            sorted(adj.columns),
-            "records with time, height and difficulty",
-        )
-    if "adjustment" in adj.columns:
-        ratio = pd.to_numeric(adj["adjustment"], errors="coerce")
-        adj["adjustment"] = adj["adjustment"].where(ratio.ne(0), None)
-    cols = {n: RETARGETS.column(n) for n in ("time", "difficulty", "adjustment") if n in adj.columns}
-    retargets = coerce_frame(adj, "height", RETARGETS.key, cols, label="mempool difficulty[].")
-    return daily, retargets
-
-
 # ---------------------------------------------------------------------------------------------- read_file
 def read_file(
     path: str | os.PathLike[str], format: FileFormat | str | None = None
@@ -339,18 +263,18 @@ def read_file(
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"{name}: content", str(exc)[:120], "valid JSON") from None
         try:
-            frame, retargets = parse_mempool_hashrate(payload)
+            frame, retargets = mempool.parse_mempool_hashrate(payload)
         except InputError as exc:
             raise InputError(f"{name}: {exc.field}", exc.value, exc.allowed, exc.hint) from None
         tables["retargets"] = retargets
         meta = {
             "table": "daily",
-            "source": MEMPOOL_SOURCE,
+            "source": mempool.SOURCE,
             "rows": len(frame),
             "first": _edge(frame.index.min()) if len(frame) else None,
             "last": _edge(frame.index.max()) if len(frame) else None,
             "retargets": len(retargets),
-            "current_hashrate_ths": _number(payload.get("currentHashrate"), HS_PER_THS),
+            "current_hashrate_ths": _number(payload.get("currentHashrate"), HASHES_PER_TH),
             "current_difficulty": _number(payload.get("currentDifficulty"), 1.0),
         }
     else:
@@ -358,8 +282,6 @@ def read_file(
         offset = 2 if fmt.endswith("-csv") else None
         layout = _layout([str(c) for c in raw.columns])
         if fmt == "coinmetrics-csv" or (fmt == "parquet" and layout == "coinmetrics"):
-            from hashrisk.data.coinmetrics import parse_coinmetrics_frame
-
             frame, meta = parse_coinmetrics_frame(raw, origin=name, line_offset=offset)
             meta["table"] = "daily"
         else:

@@ -9,7 +9,7 @@ endpoint                                    shape → columns
 ==========================================  =================================================================
 ``/v1/mining/hashrate/:period``             ``{hashrates: [{timestamp s, avgHashrate H/s}], difficulty: [...],
                                             currentHashrate, currentDifficulty}`` → ``hashrate_ths`` (parsed
-                                            by `hashrisk.data.files.parse_mempool_hashrate`)
+                                            by `parse_mempool_hashrate`, also for saved files)
 ``/v1/mining/difficulty-adjustments``       ``[[time s, height, difficulty, adjustment ratio], ...]`` (newest
                                             first) → ``height``, ``difficulty``, ``adjustment``
 ``/v1/difficulty-adjustment``               ``{progressPercent, difficultyChange %, estimatedRetargetDate ms,
@@ -35,7 +35,7 @@ from typing import Any
 
 import pandas as pd
 
-from hashrisk.data.files import parse_mempool_hashrate
+from hashrisk.constants import HASHES_PER_TH, SATS_PER_BTC
 from hashrisk.data.http import (
     HttpClient,
     HttpOptions,
@@ -46,6 +46,7 @@ from hashrisk.data.http import (
     require_list,
     require_mapping,
 )
+from hashrisk.data.schema import RETARGETS, Column, coerce_frame
 from hashrisk.errors import InputError
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "parse_difficulty_adjustment",
     "parse_difficulty_adjustments",
     "parse_historical_price",
+    "parse_mempool_hashrate",
 ]
 
 SOURCE = "mempool"
@@ -80,6 +82,75 @@ def _check_period(period: str) -> str:
 
 def _utc(seconds: list[float] | list[int]) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(pd.to_datetime(seconds, unit="s", utc=True))
+
+
+def parse_mempool_hashrate(payload: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parse a mempool.space ``/api/v1/mining/hashrate/:period`` response.
+
+    Parameters
+    ----------
+    payload : mapping
+        ``{"hashrates": [{"timestamp": unix s, "avgHashrate": H/s}, ...],
+        "difficulty": [{"time": unix s, "height", "difficulty", "adjustment": ratio}, ...], ...}``.
+        The first hashrate point may carry the genesis time (2009-01-03 18:15:05); timestamps are floored
+        to their UTC day. An ``adjustment`` of 0 (mempool's value for height 0) means none.
+
+    Returns
+    -------
+    daily : pandas.DataFrame
+        Index ``date`` (UTC days), column ``hashrate_ths`` [TH/s] = avgHashrate / 1e12.
+    retargets : pandas.DataFrame
+        Columns ``height`` (first height of the period), ``time`` (UTC), ``difficulty``, ``adjustment``
+        [new / previous difficulty]; empty when the payload has no ``difficulty`` list.
+
+    Raises
+    ------
+    InputError
+        If the shape is wrong or a value is invalid (naming the list, the entry and the value).
+    """
+    if not isinstance(payload, Mapping) or not isinstance(payload.get("hashrates"), list):
+        keys = sorted(payload) if isinstance(payload, Mapping) else type(payload).__name__
+        raise InputError("mempool payload", keys, "an object with a 'hashrates' list (mining/hashrate API)")
+    label = "mempool hashrates"
+    points = pd.DataFrame.from_records(payload["hashrates"])
+    for needed in ("timestamp", "avgHashrate"):
+        if len(points) and needed not in points.columns:
+            raise InputError(f"{label}[].{needed}", sorted(points.columns), "timestamp and avgHashrate")
+    if points.empty:
+        points = pd.DataFrame({"timestamp": pd.Series(dtype="float64"), "avgHashrate": []})
+    stamp = Column("timestamp", "timestamp", "unix seconds (UTC)", "TIMESTAMP", None)
+    rate = Column("hashrate_hs", "float", "a finite hashrate >= 0 [H/s]", "DOUBLE")
+    parsed = coerce_frame(points, "timestamp", stamp, {"avgHashrate": rate}, label=f"{label}[].")
+    days = parsed["timestamp"].dt.floor("D")
+    keyed = Column("date", "date", "one point per UTC day", "DATE", None)
+    daily = coerce_frame(
+        pd.DataFrame({"date": days, "v": parsed["hashrate_hs"] / HASHES_PER_TH}),
+        "date",
+        keyed,
+        {"v": Column("hashrate_ths", "float", "", "DOUBLE")},
+        label=f"{label}[].",
+    )
+    daily = daily.set_index(pd.DatetimeIndex(daily.pop("date")).tz_localize("UTC").rename("date"))
+
+    records = payload.get("difficulty") or []
+    if not isinstance(records, list):
+        raise InputError("mempool difficulty", type(records).__name__, "a list of adjustment records")
+    adj = pd.DataFrame.from_records(records)
+    if adj.empty:
+        return daily, pd.DataFrame(columns=["height", "time", "difficulty", "adjustment"])
+    missing = [c for c in ("time", "height", "difficulty") if c not in adj.columns]
+    if missing:
+        raise InputError(
+            f"mempool difficulty[].{missing[0]}",
+            sorted(adj.columns),
+            "records with time, height and difficulty",
+        )
+    if "adjustment" in adj.columns:
+        ratio = pd.to_numeric(adj["adjustment"], errors="coerce")
+        adj["adjustment"] = adj["adjustment"].where(ratio.ne(0), None)
+    cols = {n: RETARGETS.column(n) for n in ("time", "difficulty", "adjustment") if n in adj.columns}
+    retargets = coerce_frame(adj, "height", RETARGETS.key, cols, label="mempool difficulty[].")
+    return daily, retargets
 
 
 def _fetch(
@@ -130,7 +201,7 @@ def get_hashrate(
     -------
     frame : pandas.DataFrame
         UTC daily index ``date``; ``hashrate_ths`` [TH/s] (mempool's ``avgHashrate`` is in H/s, divided by
-        1e12), parsed by `hashrisk.data.files.parse_mempool_hashrate`. The payload's ``difficulty`` list
+        1e12), parsed by `parse_mempool_hashrate`. The payload's ``difficulty`` list
         (daily-grouped retargets) is left out: `get_difficulty_adjustments` gives the raw retargets.
     meta : dict
         Provenance.
@@ -140,7 +211,7 @@ def get_hashrate(
         try:
             daily, _ = parse_mempool_hashrate(payload)
         except (InputError, TypeError, ValueError, KeyError, AttributeError) as exc:
-            # the shared file parser names the list, entry and value; add the source and URL
+            # the parser (shared with file imports) names the list, entry and value; add the source and URL
             raise PayloadError(SOURCE, url, "hashrates", str(exc)) from None
         return daily
 
@@ -437,7 +508,7 @@ def parse_block_fees(payload: Any, url: str = "<payload>") -> pd.DataFrame:
         {
             "avg_height": pd.array(heights, dtype="int64"),
             "avg_fees_sats": fees,
-            "avg_fees_btc": [f / 1e8 for f in fees],
+            "avg_fees_btc": [f / SATS_PER_BTC for f in fees],
             "price_usd": prices,
         },
         index=_utc(times).rename("time"),

@@ -1,8 +1,9 @@
-"""The network state hashrisk starts from: `NetworkSnapshot`.
+"""The network state hashrisk starts from: `NetworkSnapshot`, a value object (no store, no I/O but TOML).
 
 The embedded default is 2026-06-01, the latest day of the project's reference data. Every field carries its
 source. A snapshot can be overridden field by field from a TOML file (``hashrisk cost --snapshot FILE``) or
-from keyword arguments (CLI flags such as ``--price``).
+from keyword arguments (CLI flags such as ``--price``). The snapshot of a stored day is built by
+:func:`hashrisk.data.stored_snapshot.snapshot_for_date`.
 
 TOML layout (every key optional; unknown keys are rejected)::
 
@@ -28,9 +29,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hashrisk.chain.subsidy import block_subsidy_sats
+from hashrisk.constants import SATS_PER_BTC
 from hashrisk.errors import InputError
-
-SATS_PER_BTC = 100_000_000
 
 _CM = "Coin Metrics community daily data (CC BY-NC 4.0)"
 EMBEDDED_SOURCES: dict[str, str] = {
@@ -155,11 +155,6 @@ class NetworkSnapshot(BaseModel):
         base = base or cls.embedded()
         return base.override(source=f"file {path.name}", sources=sources, **raw)
 
-    @classmethod
-    def from_store(cls, date: str | dt.date, home: str | Path | None = None) -> NetworkSnapshot:
-        """The snapshot of a stored day; see :func:`snapshot_from_store`."""
-        return snapshot_from_store(date, home=home)
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields, with the derived subsidy."""
         out = self.model_dump(mode="json")
@@ -171,16 +166,6 @@ def _validated(data: dict[str, Any], origin: str) -> NetworkSnapshot:
     try:
         return NetworkSnapshot.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or "snapshot"
-        raise InputError(field, err.get("input"), f"{err['msg']} (from {origin})") from None
+        from hashrisk.errors import from_validation_error
 
-
-def snapshot_from_store(date: str | dt.date, home: str | Path | None = None) -> NetworkSnapshot:
-    """The snapshot for a stored `date` (price, difficulty, 7-day mean hashrate, fees) from the DuckDB store.
-
-    Delegates to :func:`hashrisk.data.store.snapshot_for_date`; see there for the rules and errors.
-    """
-    from hashrisk.data.store import snapshot_for_date  # the store is optional at import time
-
-    return snapshot_for_date(date, home=home)
+        raise from_validation_error(exc, origin, default_field="snapshot") from None

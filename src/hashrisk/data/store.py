@@ -3,41 +3,10 @@
 One DuckDB file, ``<home>/hashrisk.duckdb``, where ``home`` is the ``home`` argument, else the
 ``HASHRISK_HOME`` environment variable, else ``platformdirs.user_data_dir("hashrisk")``.
 
-Tables (every row carries ``source`` and ``fetched_at``, the UTC time the row was last *changed*):
-
-``daily`` — one row per (UTC day, source), primary key ``(date, source)``:
-
-=============  =========  ==============================================================
-column         type       meaning [unit]
-=============  =========  ==============================================================
-date           DATE       UTC calendar day
-source         VARCHAR    where the row comes from (``coinmetrics``, ``blockchain``, ...)
-price_usd      DOUBLE     BTC price [USD/BTC] (Coin Metrics ``PriceUSD``, the day's close)
-hashrate_ths   DOUBLE     mean network hashrate of the day [TH/s]
-difficulty     DOUBLE     mean difficulty of the day's blocks [dimensionless]
-blocks         INTEGER    blocks mined that UTC day [blocks/day]
-fees_btc       DOUBLE     transaction fees paid that day [BTC/day]
-subsidy_btc    DOUBLE     new issuance (block subsidies) that day [BTC/day], *not* per block
-fetched_at     TIMESTAMP  UTC time the row was written or last changed
-=============  =========  ==============================================================
-
-``blocks`` — one row per height: ``height`` BIGINT, ``hash`` (64 hex chars), ``time`` and
-``mediantime`` (TIMESTAMP, UTC), ``bits`` (compact target, 8 hex chars), ``difficulty`` DOUBLE,
-``chainwork`` (cumulative work, 64 hex chars, zero-padded), ``subsidy_sats`` and ``fees_sats`` [sats]
-BIGINT, ``tx_count`` INTEGER, ``source``, ``fetched_at``.
-
-``retargets`` — one row per difficulty period: ``height`` (first height of the period, a multiple of
-2016), ``time`` (UTC time of that block), ``bits``, ``difficulty``, ``target`` (256-bit, 64 hex chars),
-``adjustment`` (new difficulty / previous difficulty [ratio]), ``source``, ``fetched_at``.
-
-256-bit integers (``chainwork``, ``target``) are stored as zero-padded 64-character lowercase hex strings,
-so that text order is numeric order; frames read back hold them as Python ints. On input they may be
-Python/NumPy ints, decimal strings, or ``0x``-prefixed hex strings (a string without ``0x`` is decimal;
-Bitcoin Core's hex ``chainwork`` must be given as ``int(x, 16)`` or ``"0x" + x``).
-
-Source names understood by the preference order of :meth:`Store.daily_frame`: ``coinmetrics`` >
-``blockchain`` > ``mempool`` > any other (alphabetical). File imports without a known source use
-``file:<name>``.
+The tables, their columns and units, the migrations and the validation of batches are in
+:mod:`hashrisk.data.schema`; the network snapshot of a stored day is built by
+:mod:`hashrisk.data.stored_snapshot`. This module holds the :class:`Store` (opening, migrating, locking,
+writing and reading the file) and the location of the file.
 
 Writes are idempotent upserts, validated in full before anything is written, one transaction per batch.
 DuckDB locks the file per process: while one process holds it open for writing, a second opener (writer
@@ -54,10 +23,9 @@ import math
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import duckdb
 import numpy as np
@@ -65,188 +33,43 @@ import pandas as pd
 import platformdirs
 
 from hashrisk._json import jsonable
+from hashrisk.data.schema import (
+    BLOCKS,
+    DAILY,
+    MIGRATIONS,
+    RETARGETS,
+    SCHEMA_VERSION,
+    SOURCE_PREFERENCE,
+    SPECS,
+    TableName,
+    TableSpec,
+    as_date,
+    check_source,
+    split_derived,
+    u256_hex,
+    validate_frame,
+)
 from hashrisk.errors import DataError, InputError
-
-if TYPE_CHECKING:
-    from hashrisk.data.snapshot import NetworkSnapshot
 
 log = logging.getLogger(__name__)
 
 DB_FILENAME = "hashrisk.duckdb"
-SOURCE_PREFERENCE: tuple[str, ...] = ("coinmetrics", "blockchain", "mempool")
-"""Preferred daily sources, best first; any other source ranks after these (alphabetically)."""
-GENESIS_DATE = dt.date(2009, 1, 3)
-RETARGET_INTERVAL_BLOCKS = 2016
 GAPS_CAP = 20
 """At most this many gap ranges are listed per table and source by :meth:`Store.status`."""
-_FETCH_HINT = "`hashrisk data import FILE` or `hashrisk data fetch --source coinmetrics`"
-TableName = Literal["daily", "blocks", "retargets"]
-TABLES: tuple[TableName, ...] = ("daily", "blocks", "retargets")
 
 
-# ---------------------------------------------------------------------------------------------- schema
-@dataclass(frozen=True)
-class Migration:
-    """One schema step: applied in order, each in its own transaction, recorded in ``schema_version``."""
+class DailyCoverage(NamedTuple):
+    """What one source holds in ``daily`` up to a day (see :meth:`Store.daily_coverage`)."""
 
-    version: int
-    description: str
-    statements: tuple[str, ...]
-
-
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(
-        1,
-        "daily, blocks and retargets tables",
-        (
-            """CREATE TABLE daily (
-                date DATE NOT NULL,
-                source VARCHAR NOT NULL,
-                price_usd DOUBLE,
-                hashrate_ths DOUBLE,
-                difficulty DOUBLE,
-                blocks INTEGER,
-                fees_btc DOUBLE,
-                subsidy_btc DOUBLE,
-                fetched_at TIMESTAMP NOT NULL,
-                PRIMARY KEY (date, source))""",
-            """CREATE TABLE blocks (
-                height BIGINT PRIMARY KEY,
-                hash VARCHAR,
-                time TIMESTAMP,
-                mediantime TIMESTAMP,
-                bits VARCHAR,
-                difficulty DOUBLE,
-                chainwork VARCHAR,
-                subsidy_sats BIGINT,
-                fees_sats BIGINT,
-                tx_count INTEGER,
-                source VARCHAR NOT NULL,
-                fetched_at TIMESTAMP NOT NULL)""",
-            """CREATE TABLE retargets (
-                height BIGINT PRIMARY KEY,
-                time TIMESTAMP,
-                bits VARCHAR,
-                difficulty DOUBLE,
-                target VARCHAR,
-                adjustment DOUBLE,
-                source VARCHAR NOT NULL,
-                fetched_at TIMESTAMP NOT NULL)""",
-        ),
-    ),
-    Migration(
-        2,
-        "imports log (one row per written batch)",
-        (
-            """CREATE TABLE imports (
-                imported_at TIMESTAMP NOT NULL,
-                tbl VARCHAR NOT NULL,
-                source VARCHAR NOT NULL,
-                origin VARCHAR,
-                rows_in BIGINT NOT NULL,
-                rows_changed BIGINT NOT NULL)""",
-        ),
-    ),
-)
-SCHEMA_VERSION = MIGRATIONS[-1].version
-
-
-# ---------------------------------------------------------------------------------------------- columns
-ColumnKind = Literal["date", "timestamp", "float", "int", "hash", "bits", "u256"]
-
-
-@dataclass(frozen=True)
-class Column:
-    """A typed, validated column of a store table.
-
-    ``minimum`` is inclusive unless ``strict`` (then values must be > minimum).
-    """
-
-    name: str
-    kind: ColumnKind
-    allowed: str
-    sql: str
-    minimum: float | None = 0.0
-    strict: bool = False
-    multiple_of: int | None = None
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """Key and value columns of a store table."""
-
-    name: TableName
-    key: Column
-    values: tuple[Column, ...]
-    source_in_key: bool
-    nulls_keep_stored: bool = False
-    """When True a missing value (NaN/None) in a batch never erases a stored one (merge semantics)."""
-
-    @property
-    def columns(self) -> tuple[Column, ...]:
-        return (self.key, *self.values)
-
-    def column(self, name: str) -> Column:
-        return {c.name: c for c in self.columns}[name]
-
-
-_TIMESTAMP = "a UTC date-time (ISO string, datetime or unix seconds)"
-DAILY = TableSpec(
-    "daily",
-    Column("date", "date", "a UTC calendar day (ISO date, time 00:00 if given)", "DATE", None),
-    (
-        Column("price_usd", "float", "a finite price > 0 [USD/BTC], or empty", "DOUBLE", 0.0, strict=True),
-        Column("hashrate_ths", "float", "a finite hashrate >= 0 [TH/s], or empty", "DOUBLE"),
-        Column("difficulty", "float", "a finite difficulty > 0, or empty", "DOUBLE", 0.0, strict=True),
-        Column("blocks", "int", "a whole number >= 0 of blocks per UTC day, or empty", "INTEGER"),
-        Column("fees_btc", "float", "finite fees >= 0 [BTC/day], or empty", "DOUBLE"),
-        Column("subsidy_btc", "float", "finite issuance >= 0 [BTC/day], or empty", "DOUBLE"),
-    ),
-    source_in_key=True,
-    nulls_keep_stored=True,
-)
-BLOCKS = TableSpec(
-    "blocks",
-    Column("height", "int", "a whole block height >= 0", "BIGINT"),
-    (
-        Column("hash", "hash", "a block hash of 64 hex characters", "VARCHAR"),
-        Column("time", "timestamp", _TIMESTAMP, "TIMESTAMP", None),
-        Column("mediantime", "timestamp", _TIMESTAMP, "TIMESTAMP", None),
-        Column("bits", "bits", "a compact target (int or hex string of <= 8 hex digits)", "VARCHAR"),
-        Column("difficulty", "float", "a finite difficulty > 0", "DOUBLE", 0.0, strict=True),
-        Column("chainwork", "u256", "an integer 0 <= x < 2**256 (int, decimal or 0x-hex string)", "VARCHAR"),
-        Column("subsidy_sats", "int", "a whole number of sats >= 0", "BIGINT"),
-        Column("fees_sats", "int", "a whole number of sats >= 0", "BIGINT"),
-        Column("tx_count", "int", "a whole number of transactions >= 0", "INTEGER"),
-    ),
-    source_in_key=False,
-)
-RETARGETS = TableSpec(
-    "retargets",
-    Column(
-        "height",
-        "int",
-        "a retarget height: a whole multiple of 2016, >= 0",
-        "BIGINT",
-        multiple_of=RETARGET_INTERVAL_BLOCKS,
-    ),
-    (
-        Column("time", "timestamp", _TIMESTAMP, "TIMESTAMP", None),
-        Column("bits", "bits", "a compact target (int or hex string of <= 8 hex digits)", "VARCHAR"),
-        Column("difficulty", "float", "a finite difficulty > 0", "DOUBLE", 0.0, strict=True),
-        Column("target", "u256", "an integer 0 < x < 2**256 (int, decimal or 0x-hex string)", "VARCHAR"),
-        Column(
-            "adjustment",
-            "float",
-            "a finite ratio > 0 (new / previous difficulty)",
-            "DOUBLE",
-            0.0,
-            strict=True,
-        ),
-    ),
-    source_in_key=False,
-)
-SPECS: dict[str, TableSpec] = {s.name: s for s in (DAILY, BLOCKS, RETARGETS)}
+    source: str
+    first: dt.date
+    """First stored day."""
+    days: int
+    """Stored days."""
+    days_with_blocks: int
+    """Stored days with a block count."""
+    blocks: int
+    """Sum of the stored daily block counts [blocks]."""
 
 
 # ---------------------------------------------------------------------------------------------- paths
@@ -276,326 +99,9 @@ def store_path(home: str | os.PathLike[str] | None = None) -> Path:
     return default_home(home) / DB_FILENAME
 
 
-# ---------------------------------------------------------------------------------------------- validation
-def _record(keys: pd.Series, key_name: str, pos: int, line_offset: int | None) -> str:
-    where = f"line {pos + line_offset}" if line_offset is not None else f"row {pos}"
-    key = keys.iloc[pos] if pos < len(keys) else None
-    if key is None or key is pd.NaT or (isinstance(key, float) and math.isnan(key)):
-        return where
-    if isinstance(key, pd.Timestamp):
-        key = key.date().isoformat() if key == key.floor("D") else key.isoformat()
-    return f"{key_name}={key} ({where})"
-
-
-@dataclass(frozen=True)
-class Where:
-    """How :func:`coerce_column` names a bad value: field, record key, and the batch it belongs to.
-
-    ``keys`` holds one key per row (parsed or raw), ``key_name`` names it (``date``, ``height``),
-    ``context`` is appended to the record (``" of source 'x'"``, ``" in file.csv"``) and
-    ``line_offset``, when given, turns 0-based row positions into file line numbers.
-    """
-
-    field: str
-    keys: pd.Series
-    key_name: str
-    context: str = ""
-    line_offset: int | None = None
-
-
-def _fail(col: Column, where: Where, raw: pd.Series, mask: Any) -> None:
-    """Raise the InputError for the first True of `mask` (a boolean array), if any."""
-    bad = np.flatnonzero(np.asarray(mask, dtype=bool))
-    if bad.size == 0:
-        return
-    pos = int(bad[0])
-    value = raw.iloc[pos]
-    if isinstance(value, np.generic):
-        value = value.item()
-    extra = f"; {bad.size} bad values in all" if bad.size > 1 else ""
-    record = _record(where.keys, where.key_name, pos, where.line_offset)
-    raise InputError(
-        where.field, value, col.allowed, hint=f"record {record}{where.context}{extra}; nothing was written"
-    )
-
-
-def _blank_to_na(raw: pd.Series) -> pd.Series:
-    if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):
-        blank = raw.astype("string").str.strip().eq("").fillna(False).to_numpy(dtype=bool)
-        if blank.any():
-            return raw.astype(object).where(~blank, None)
-    return raw
-
-
-def _to_utc_naive(values: pd.Series) -> pd.Series:
-    """Convert to tz-naive UTC datetime64[us]; unparseable entries become NaT."""
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        out = pd.to_datetime(values.astype("float64"), unit="s", utc=True, errors="coerce")
-    else:
-        out = pd.to_datetime(values, utc=True, errors="coerce", format="ISO8601")
-    return out.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
-
-
-def _parse_u256(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, str):
-        text = value.strip().lower()
-        try:
-            return int(text[2:], 16) if text.startswith("0x") else int(text, 10)
-        except ValueError:
-            return None
-    return None
-
-
-def _parse_bits(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        text = value.strip().lower().removeprefix("0x")
-        if 0 < len(text) <= 8:
-            try:
-                return int(text, 16)
-            except ValueError:
-                return None
-    return None
-
-
-_HEX = frozenset("0123456789abcdef")
-
-
-def _canonical(col: Column, value: Any) -> str | int | None:
-    """Canonical form of a hash / bits (lowercase hex text) or 256-bit value (Python int); None if not allowed."""
-    if col.kind == "hash":
-        text = value.strip().lower() if isinstance(value, str) else ""
-        return text if len(text) == 64 and set(text) <= _HEX else None
-    if col.kind == "bits":
-        bits = _parse_bits(value)
-        return f"{bits:08x}" if bits is not None and 0 <= bits < 2**32 else None
-    number = _parse_u256(value)
-    if number is None or not 0 <= number < 2**256 or (col.strict and number == 0):
-        return None
-    return number
-
-
-def _u256_hex(values: pd.Series) -> pd.Series:
-    """Python ints -> zero-padded 64-digit lowercase hex text (the stored form)."""
-    return pd.Series(
-        [None if v is None else f"{v:064x}" for v in values.tolist()], dtype=object, index=values.index
-    )
-
-
-def coerce_column(col: Column, raw: pd.Series, where: Where) -> pd.Series:
-    """Validate and convert one column to its canonical type.
-
-    Parameters
-    ----------
-    col : Column
-        Kind (``date``, ``timestamp``, ``float``, ``int``, ``hash``, ``bits``, ``u256``), bounds and the
-        plain-language ``allowed`` text used in errors.
-    raw : pandas.Series
-        Values as read (numbers, numeric strings with any number of decimals, ISO dates, unix seconds for
-        timestamps). Empty strings and NaN/None are missing values, which are always allowed.
-    where : Where
-        How to name a bad value in the error.
-
-    Returns
-    -------
-    pandas.Series
-        ``datetime64[us]`` (tz-naive UTC) for dates/timestamps, ``float64`` for floats, ``Int64`` for
-        ints, Python ``str``/None (object) for hash and bits (8 hex digits), Python ``int``/None (object)
-        for u256.
-
-    Raises
-    ------
-    InputError
-        For the first bad value: field, value, record and what is allowed.
-    """
-    raw = _blank_to_na(raw.reset_index(drop=True))
-    present = raw.notna().to_numpy()
-    if col.kind in ("date", "timestamp"):
-        out = _to_utc_naive(raw)
-        _fail(col, where, raw, present & out.isna().to_numpy())
-        if col.kind == "date":
-            _fail(col, where, raw, (out.notna() & out.ne(out.dt.floor("D"))).to_numpy())
-        return out
-    if col.kind in ("float", "int"):
-        exact_ints = col.kind == "int" and pd.api.types.is_integer_dtype(raw.dtype)
-        num = raw.astype("float64") if exact_ints else pd.to_numeric(raw, errors="coerce").astype("float64")
-        arr = num.to_numpy()
-        _fail(col, where, raw, present & ~np.isfinite(arr))
-        if col.minimum is not None:
-            with np.errstate(invalid="ignore"):
-                low = arr <= col.minimum if col.strict else arr < col.minimum
-            _fail(col, where, raw, present & low)
-        if col.kind == "float":
-            return num
-        with np.errstate(invalid="ignore"):
-            _fail(col, where, raw, present & (np.floor(arr) != arr))
-            if col.multiple_of:
-                _fail(col, where, raw, present & (np.mod(arr, col.multiple_of) != 0))
-        return raw.astype("Int64") if exact_ints else num.round().astype("Int64")
-    values = [_canonical(col, v) if ok else None for v, ok in zip(raw.tolist(), present, strict=True)]
-    _fail(col, where, raw, present & np.array([v is None for v in values], dtype=bool))
-    return pd.Series(values, dtype=object)
-
-
-def validate_frame(frame: pd.DataFrame, table: TableName, source: str = "?") -> pd.DataFrame:
-    """Check and normalise a batch for `table`, raising before anything is written.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        Rows to write. The key (``date`` for daily, ``height`` otherwise) may be a column or the index.
-        Columns must be a subset of the table's columns (see the module docstring for units); absent
-        columns are left untouched on existing rows and empty on new ones.
-    table : {"daily", "blocks", "retargets"}
-        Target table.
-    source : str
-        Source name, used in error messages.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Normalised columns in table order (key first), sorted by key, with a fresh RangeIndex.
-
-    Raises
-    ------
-    InputError
-        Unknown or missing columns, unparseable or out-of-range values, duplicate keys. The message
-        names the field, the value, the record and what is allowed.
-    """
-    spec = SPECS[table]
-    if not isinstance(frame, pd.DataFrame):
-        raise InputError(f"{table} frame", type(frame).__name__, "a pandas DataFrame")
-    key = spec.key.name
-    if key not in frame.columns and (frame.index.name == key or isinstance(frame.index, pd.DatetimeIndex)):
-        frame = frame.reset_index(names=key)
-    frame = frame.drop(columns=[c for c in ("source", "fetched_at") if c in frame.columns])
-    known = [c.name for c in spec.columns]
-    unknown = [str(c) for c in frame.columns if c not in known]
-    if unknown:
-        raise InputError(f"{table} columns", unknown, f"a subset of {known}", hint=f"source {source!r}")
-    if key not in frame.columns:
-        raise InputError(f"{table} columns", [str(c) for c in frame.columns], f"must include the key {key!r}")
-    out = coerce_frame(
-        frame,
-        key,
-        spec.key,
-        {c.name: c for c in spec.values if c.name in frame.columns},
-        label=f"{table}.",
-        context=f" of source {source!r}",
-    )
-    return out.sort_values(key, kind="stable").reset_index(drop=True)
-
-
-def coerce_frame(
-    frame: pd.DataFrame,
-    key: str,
-    key_col: Column,
-    values: dict[str, Column],
-    *,
-    label: str,
-    context: str = "",
-    line_offset: int | None = None,
-    unique: bool = True,
-) -> pd.DataFrame:
-    """Convert the key and value columns of `frame` with :func:`coerce_column`; keys must be present.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        Raw rows (for example a CSV as read).
-    key : str
-        Name of the key column in `frame`.
-    key_col : Column
-        How to parse the key; the output key column is named ``key_col.name``.
-    values : dict[str, Column]
-        Column of `frame` -> how to parse it; output columns are named ``Column.name``.
-    label : str
-        Prefix of the field named in errors (``"daily."``, ``"btc.csv: "``); the frame's column name follows.
-    context, line_offset
-        See :class:`Where`.
-    unique : bool
-        Require each key once (set False when the caller checks a compound key itself).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Converted columns (key first), in the input row order, with a RangeIndex.
-    """
-    raw_keys = frame[key].reset_index(drop=True)
-    where = Where(f"{label}{key}", raw_keys, key_col.name, context, line_offset)
-    keys = coerce_column(key_col, raw_keys, where)
-    _fail(key_col, where, raw_keys, keys.isna().to_numpy())
-    if unique:
-        check_unique(keys, where)
-    out = pd.DataFrame({key_col.name: keys})
-    for name, col in values.items():
-        where = Where(f"{label}{name}", keys, key_col.name, context, line_offset)
-        out[col.name] = coerce_column(col, frame[name], where)
-    return out
-
-
-def _split_derived(
-    frame: pd.DataFrame, derived: pd.DataFrame, spec: TableSpec
-) -> list[tuple[pd.DataFrame, Literal["replace", "fill"]]]:
-    """Split a batch into its measured cells (replace) and its derived cells (fill only)."""
-    if not isinstance(derived, pd.DataFrame) or not derived.index.equals(frame.index):
-        raise InputError(
-            "derived", type(derived).__name__, "a boolean DataFrame with the same index as the frame"
-        )
-    values = [c for c in frame.columns if c in derived.columns and c != spec.key.name]
-    mask = derived.loc[:, values].fillna(False).astype(bool)
-    measured, filled = frame.copy(), frame.copy()
-    measured[values] = frame[values].mask(mask)
-    filled[values] = frame[values].where(mask)
-    others = [
-        c for c in frame.columns if c not in values and c not in (spec.key.name, "source", "fetched_at")
-    ]
-    return [(measured, "replace"), (filled.drop(columns=others), "fill")]
-
-
-def check_unique(keys: pd.Series, where: Where) -> None:
-    """Raise InputError naming the first duplicated key of `keys`."""
-    dup = keys.duplicated().to_numpy()
-    if dup.any():
-        pos = int(np.flatnonzero(dup)[0])
-        value = where.keys.iloc[pos]
-        raise InputError(
-            where.field,
-            value.item() if isinstance(value, np.generic) else value,
-            "unique keys (each appears once per batch)",
-            hint=f"record {_record(where.keys, where.key_name, pos, where.line_offset)}{where.context} "
-            "is duplicated; nothing was written",
-        )
-
-
-def _check_source(source: str) -> str:
-    if not isinstance(source, str) or not source.strip() or len(source) > 100 or not source.isprintable():
-        raise InputError("source", source, "a non-empty printable name of at most 100 characters")
-    return source.strip()
-
-
+# ---------------------------------------------------------------------------------------------- helpers
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-def _as_date(value: str | dt.date | dt.datetime | pd.Timestamp, field: str = "date") -> dt.date:
-    if isinstance(value, pd.Timestamp | dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip()[:10])
-    except ValueError:
-        raise InputError(field, value, "an ISO date YYYY-MM-DD") from None
 
 
 def _is_lock_error(exc: Exception) -> bool:
@@ -804,7 +310,8 @@ class Store:
         table : {"daily", "blocks", "retargets"}
             Target table.
         frame : pandas.DataFrame
-            The batch; see :func:`validate_frame` and the module docstring for columns and units.
+            The batch; see :func:`hashrisk.data.schema.validate_frame` and :mod:`hashrisk.data.schema`
+            for columns and units.
         source : str
             Provenance written on every changed row (``coinmetrics``, ``mempool``, ``bitcoind``, ...).
         origin : str, optional
@@ -828,11 +335,11 @@ class Store:
             If the store is read-only or the write fails (the transaction is rolled back).
         """
         self._check_writable()
-        source = _check_source(source)
+        source = check_source(source)
         spec = SPECS[table]
         steps: list[tuple[pd.DataFrame, Literal["replace", "fill"]]] = [(frame, "replace")]
         if derived is not None:
-            steps = _split_derived(frame, derived, spec)
+            steps = split_derived(frame, derived, spec)
         cleaned = [(validate_frame(part, table, source), mode) for part, mode in steps]
         rows_in = len(cleaned[0][0])
         keys = [spec.key.name, "source"] if spec.source_in_key else [spec.key.name]
@@ -893,7 +400,7 @@ class Store:
         clean = clean.copy()
         for col in spec.values:
             if col.kind == "u256" and col.name in clean.columns:
-                clean[col.name] = _u256_hex(clean[col.name])
+                clean[col.name] = u256_hex(clean[col.name])
         con = self.con
         con.register("_hashrisk_batch", clean)
         try:
@@ -1012,10 +519,10 @@ class Store:
         params: list[Any] = []
         if start is not None:
             where.append("date >= ?")
-            params.append(_as_date(start, "start"))
+            params.append(as_date(start, "start"))
         if end is not None:
             where.append("date <= ?")
-            params.append(_as_date(end, "end"))
+            params.append(as_date(end, "end"))
         return where, params
 
     def _height_frame(
@@ -1084,6 +591,38 @@ class Store:
     def sources(self, table: TableName = "daily") -> list[str]:
         """Distinct sources stored in `table`, sorted."""
         return [r[0] for r in self._fetch(f"SELECT DISTINCT source FROM {SPECS[table].name} ORDER BY 1")]
+
+    def retarget_in_force(self, day: str | dt.date) -> tuple[int, float, str] | None:
+        """The last stored retarget with a difficulty whose block came before the end of UTC `day`.
+
+        Returns
+        -------
+        tuple of (int, float, str) or None
+            ``(height, difficulty, source)`` of that retarget, or None when none is stored.
+        """
+        rows = self._fetch(
+            "SELECT height, difficulty, source FROM retargets WHERE time < ? AND difficulty IS NOT NULL "
+            "ORDER BY height DESC LIMIT 1",
+            [_end_of_day(day)],
+        )
+        return None if not rows else (int(rows[0][0]), float(rows[0][1]), str(rows[0][2]))
+
+    def last_block_by(self, day: str | dt.date) -> tuple[int, str] | None:
+        """Height and source of the highest stored block mined before the end of UTC `day`, or None."""
+        rows = self._fetch(
+            "SELECT height, source FROM blocks WHERE time < ? ORDER BY height DESC LIMIT 1",
+            [_end_of_day(day)],
+        )
+        return None if not rows else (int(rows[0][0]), str(rows[0][1]))
+
+    def daily_coverage(self, up_to: str | dt.date) -> list[DailyCoverage]:
+        """Per source, what ``daily`` holds on days up to `up_to` (inclusive), sorted by source."""
+        rows = self._fetch(
+            "SELECT source, min(date), count(*), count(blocks), coalesce(sum(blocks), 0) FROM daily "
+            "WHERE date <= ? GROUP BY source ORDER BY source",
+            [as_date(up_to, "up_to")],
+        )
+        return [DailyCoverage(str(s), first, int(n), int(nb), int(total)) for s, first, n, nb, total in rows]
 
     # ----------------------------------------------------------------------------- status
     def status(self, gaps_cap: int = GAPS_CAP) -> dict[str, Any]:
@@ -1155,7 +694,7 @@ class Store:
     def export(self, table: TableName, out: str | os.PathLike[str], fmt: Literal["csv", "parquet"]) -> int:
         """Write a whole table to a CSV or Parquet file, sorted by key.
 
-        Columns are the stored ones (module docstring), dates and times in UTC; 256-bit values are
+        Columns are the stored ones (:mod:`hashrisk.data.schema`), dates and times in UTC; 256-bit values are
         written as ``0x``-prefixed hex strings. ``hashrisk data import`` reads these files back.
 
         Returns
@@ -1180,160 +719,13 @@ class Store:
         return int(self._fetch(f"SELECT count(*) FROM {table}")[0][0])
 
 
+def _end_of_day(day: str | dt.date) -> dt.datetime:
+    """The first instant after UTC `day` (naive UTC, as stored)."""
+    return dt.datetime.combine(as_date(day) + dt.timedelta(days=1), dt.time())
+
+
 def _utc_index_values(values: pd.Series) -> pd.Series:
     out = pd.to_datetime(values)
     if getattr(out.dt, "tz", None) is None:
         out = out.dt.tz_localize("UTC")
     return out
-
-
-# ---------------------------------------------------------------------------------------------- snapshot
-def snapshot_for_date(
-    date: str | dt.date,
-    home: str | os.PathLike[str] | None = None,
-    height: int | None = None,
-) -> NetworkSnapshot:
-    """The network snapshot of a stored UTC day.
-
-    Rules (daily rows come from the preferred source of each day, see :meth:`Store.daily_frame`):
-
-    - ``price_usd`` [USD/BTC]: that day's price.
-    - ``difficulty``: that day's (mean) difficulty; if absent, the stored retarget in force.
-    - ``hashrate_ths`` [TH/s]: mean of the stored daily hashrates over the 7 days ending at `date`.
-    - ``fees_btc_per_block`` [BTC/block]: ``fees_btc / blocks`` of that day (over the 7 days when that
-      day has no blocks or no fees).
-    - ``height``: `height` if given; else the highest stored block mined by the end of that day; else the
-      cumulative sum of daily ``blocks`` of a source whose series starts at genesis (2009-01-03) with no
-      missing day (the genesis block is not counted by the daily counts, so the sum is the height).
-
-    Parameters
-    ----------
-    date : date or ISO string
-        The UTC day.
-    home : path-like, optional
-        Data folder (see :func:`default_home`).
-    height : int, optional
-        Block height to use instead of the estimate.
-
-    Returns
-    -------
-    NetworkSnapshot
-        With ``sources`` saying ``store: <source> <date>`` per field.
-
-    Raises
-    ------
-    InputError
-        If `date` is not a day or is before the genesis block (2009-01-03).
-    DataError
-        If nothing usable is stored for that day (the message says what is stored and how to get data)
-        or the height cannot be estimated.
-    """
-    from hashrisk.data.snapshot import NetworkSnapshot
-
-    day = _as_date(date)
-    if day < GENESIS_DATE:
-        raise InputError("date", day.isoformat(), f"a UTC day on or after {GENESIS_DATE} (the genesis block)")
-    with Store(home, read_only=True) as store:
-        week = store.daily_frame(start=day - dt.timedelta(days=6), end=day)
-        row = week.loc[week.index == pd.Timestamp(day, tz="UTC")]
-        if row.empty or pd.isna(row["price_usd"].iloc[0]):
-            raise DataError(_nothing_stored(store, day))
-        today = row.iloc[0]
-        src = str(today["source"])
-        iso = day.isoformat()
-        sources: dict[str, str] = {"date": f"store: {src} {iso}", "price_usd": f"store: {src} {iso}"}
-
-        difficulty = float(today["difficulty"]) if pd.notna(today["difficulty"]) else math.nan
-        sources["difficulty"] = f"store: {src} {iso} (mean difficulty of the day)"
-        if not math.isfinite(difficulty):
-            difficulty, note = _retarget_difficulty(store, day)
-            sources["difficulty"] = note
-
-        rates = week["hashrate_ths"].dropna()
-        if rates.empty:
-            raise DataError(
-                f"no hashrate stored for the 7 days to {iso} in {store.path}; "
-                f"import or fetch daily data with {_FETCH_HINT}"
-            )
-        first_day = rates.index.min().date().isoformat()
-        used = ",".join(sorted(set(week.loc[rates.index, "source"].astype(str))))
-        sources["hashrate_ths"] = f"store: {used} {first_day}..{iso} ({len(rates)}-day mean)"
-
-        fees, blocks = today["fees_btc"], today["blocks"]
-        if pd.notna(fees) and pd.notna(blocks) and int(blocks) > 0:
-            fees_per_block = float(fees) / int(blocks)
-            sources["fees_btc_per_block"] = f"store: {src} {iso} (fees_btc / blocks)"
-        else:
-            ok = week[["fees_btc", "blocks"]].dropna()
-            total_blocks = int(ok["blocks"].sum()) if len(ok) else 0
-            if total_blocks <= 0:
-                raise DataError(
-                    f"no fees and block counts stored for the 7 days to {iso} in "
-                    f"{store.path}; import or fetch daily data with {_FETCH_HINT}"
-                )
-            fees_per_block = float(ok["fees_btc"].sum()) / total_blocks
-            sources["fees_btc_per_block"] = f"store: {src} {first_day}..{iso} (7-day fees / blocks)"
-
-        if height is None:
-            height, sources["height"] = _estimate_height(store, day)
-        else:
-            sources["height"] = "given"
-    return NetworkSnapshot(
-        date=day,
-        price_usd=float(today["price_usd"]),
-        difficulty=difficulty,
-        hashrate_ths=float(rates.mean()),
-        fees_btc_per_block=fees_per_block,
-        height=int(height),
-        sources=sources,
-    )
-
-
-def _nothing_stored(store: Store, day: dt.date) -> str:
-    status = store.status(gaps_cap=0)["tables"]["daily"]["sources"]
-    if status:
-        have = "; ".join(f"{s}: {v['min']}..{v['max']}" for s, v in status.items())
-        what = f"stored daily data: {have}"
-    else:
-        what = "the store holds no daily data"
-    return f"no daily price for {day.isoformat()} in {store.path} ({what}); get data with {_FETCH_HINT}"
-
-
-def _retarget_difficulty(store: Store, day: dt.date) -> tuple[float, str]:
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
-    rows = store._fetch(
-        "SELECT height, difficulty, source FROM retargets WHERE time < ? AND difficulty IS NOT NULL "
-        "ORDER BY height DESC LIMIT 1",
-        [end],
-    )
-    if not rows:
-        raise DataError(
-            f"no difficulty stored for {day.isoformat()} in {store.path}; "
-            f"import or fetch daily data with {_FETCH_HINT}"
-        )
-    h, difficulty, source = rows[0]
-    return float(difficulty), f"store: {source} retarget at height {h} (in force on {day.isoformat()})"
-
-
-def _estimate_height(store: Store, day: dt.date) -> tuple[int, str]:
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
-    rows = store._fetch("SELECT max(height), any_value(source) FROM blocks WHERE time < ?", [end])
-    if rows and rows[0][0] is not None:
-        return int(rows[0][0]), f"store: {rows[0][1]} blocks, last block before the end of {day.isoformat()}"
-    counts = store._fetch(
-        "SELECT source, min(date), count(*), count(blocks), sum(blocks) FROM daily WHERE date <= ? "
-        "GROUP BY source ORDER BY source",
-        [day],
-    )
-    rank = {s: i for i, s in enumerate(SOURCE_PREFERENCE)}
-    full_days = (day - GENESIS_DATE).days + 1
-    for source, first, n, n_blocks, total in sorted(counts, key=lambda r: (rank.get(r[0], 99), r[0])):
-        if first == GENESIS_DATE and n == full_days and n_blocks == full_days:
-            return int(total), (
-                f"store: {source} cumulative daily blocks {GENESIS_DATE.isoformat()}..{day.isoformat()}"
-            )
-    raise DataError(
-        f"cannot estimate the block height on {day.isoformat()} from {store.path}: no blocks stored and no "
-        f"daily block counts from genesis ({GENESIS_DATE.isoformat()}) without gaps; import the full daily "
-        "history (e.g. the Coin Metrics CSV from 2009-01-03) or pass the height explicitly"
-    )

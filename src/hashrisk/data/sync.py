@@ -25,10 +25,12 @@ from typing import Any
 
 import pandas as pd
 
+from hashrisk.constants import RETARGET_INTERVAL_BLOCKS
 from hashrisk.data import blockchain_com, mempool
 from hashrisk.data.bitcoind import DEFAULT_RPC_URL, BitcoinRPC, sync_blocks
 from hashrisk.data.coinmetrics import COMMUNITY_BASE_URL, get_coinmetrics
 from hashrisk.data.http import HttpOptions, open_client
+from hashrisk.data.schema import as_date
 from hashrisk.data.store import Store
 from hashrisk.errors import InputError
 
@@ -57,17 +59,6 @@ def last_stored_day(store: Store, source: str) -> dt.date | None:
     """Last UTC day stored for `source` in the ``daily`` table, or None."""
     info = store.status(gaps_cap=0)["tables"]["daily"]["sources"].get(source)
     return None if info is None else dt.date.fromisoformat(str(info["max"])[:10])
-
-
-def _as_date(value: str | dt.date, field: str = "since") -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise InputError(field, value, "an ISO date YYYY-MM-DD") from None
 
 
 def _trim(frame: pd.DataFrame, since: dt.date | None) -> pd.DataFrame:
@@ -133,7 +124,9 @@ def _fetch_daily(
     daily = pd.DataFrame({"hashrate_ths": rates["hashrate_ths"]}).join(close.rename("price_usd"), how="outer")
     daily.index = pd.DatetimeIndex(daily.index, name="date")
     retargets = adjustments.reset_index()
-    retargets = retargets.loc[retargets["height"] % 2016 == 0]  # mainnet retarget heights only
+    retargets = retargets.loc[
+        retargets["height"] % RETARGET_INTERVAL_BLOCKS == 0
+    ]  # mainnet retarget heights only
     retargets = retargets.assign(adjustment=retargets["adjustment"].where(retargets["adjustment"] > 0))
     if since is not None:
         retargets = retargets.loc[retargets["time"] >= pd.Timestamp(since, tz="UTC")]
@@ -212,7 +205,7 @@ def fetch(
             return {**report.to_dict(), "store": str(store.path), "since": start}
     if isinstance(since, int):
         raise InputError("since", since, "an ISO date YYYY-MM-DD for a daily source")
-    day = None if since is None else _as_date(since)
+    day = None if since is None else as_date(since, "since")
     if day is None:
         with Store(home, read_only=True, lock_timeout_s=lock_timeout_s) as store:
             day = last_stored_day(store, source)

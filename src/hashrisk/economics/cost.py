@@ -16,8 +16,9 @@ margin ``(P - breakeven) / P`` lies in ``[0, x)`` would go underwater if the pri
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -25,27 +26,11 @@ import pandas as pd
 
 from hashrisk._validate import check_fraction, check_nonnegative, check_positive
 from hashrisk.economics.fleet import BasketBound, Fleet, profitable_basket
+from hashrisk.economics.machine import NetworkState as NetworkState
 from hashrisk.economics.machine import breakeven_price_usd
 from hashrisk.economics.revenue import hashprice_usd_per_ph_day, revenue_btc_per_ths_day
 
 FloatArray = npt.NDArray[np.float64]
-
-
-class NetworkState(Protocol):
-    """What the cost models need of a network snapshot (``hashrisk.data.snapshot.NetworkSnapshot`` fits)."""
-
-    @property
-    def date(self) -> dt.date: ...
-    @property
-    def price_usd(self) -> float: ...
-    @property
-    def difficulty(self) -> float: ...
-    @property
-    def hashrate_ths(self) -> float: ...
-    @property
-    def fees_btc_per_block(self) -> float: ...
-    @property
-    def subsidy_btc(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -180,6 +165,33 @@ def all_in_cost_usd_per_btc(
 
 
 @dataclass(frozen=True)
+class CostHeadline:
+    """The headline figures of a :class:`ProductionCost` (``GET /api/cost``), flat and typed.
+
+    ``electricity_basket_usd_per_btc`` holds the CBECI-style bounds (lower, best_guess, upper),
+    ``all_in_usd_per_btc`` the parts of the all-in cost, ``share_unprofitable`` the share of hashrate
+    underwater at the price and after a 10% and a 20% fall; ``marginal_cost_usd`` is None when no cohort
+    covers its power at the price. Units as in the names.
+    """
+
+    date: dt.date
+    price_usd: float
+    power_price_usd_per_kwh: float
+    hashprice_usd_per_ph_day: float
+    electricity_basket_usd_per_btc: dict[str, float]
+    electricity_fleet_usd_per_btc: float
+    electricity_usd_per_btc_per_cent_per_kwh: float
+    all_in_usd_per_btc: dict[str, float]
+    breakeven_p10_usd: float
+    breakeven_p50_usd: float
+    breakeven_p90_usd: float
+    marginal_cost_usd: float | None
+    share_unprofitable: dict[str, float]
+    share_within_10pct_of_breakeven: float
+    fleet_label: str
+
+
+@dataclass(frozen=True)
 class ProductionCost:
     """Production cost of one BTC at a snapshot: views (a), (b) and (c), and price sensitivity."""
 
@@ -223,6 +235,30 @@ class ProductionCost:
             "share_within_10pct_of_breakeven": float(self.curve.share_within(self.price_usd, 0.10)),
             "fleet": self.fleet.summary(),
         }
+
+    def headline(self) -> CostHeadline:
+        """The headline figures, flat and typed (the same numbers as :meth:`summary`)."""
+        q10, q50, q90 = self.curve.quantile([0.1, 0.5, 0.9])
+        marginal = self.curve.marginal_cost_usd(self.price_usd)
+        return CostHeadline(
+            date=self.date,
+            price_usd=self.price_usd,
+            power_price_usd_per_kwh=self.power_price_usd_per_kwh,
+            hashprice_usd_per_ph_day=self.hashprice_usd_per_ph_day,
+            electricity_basket_usd_per_btc={
+                k: self.basket[k].electricity_cost_usd_per_btc for k in ("lower", "best_guess", "upper")
+            },
+            electricity_fleet_usd_per_btc=self.electricity_fleet_usd_per_btc,
+            electricity_usd_per_btc_per_cent_per_kwh=self.electricity_per_cent_usd_per_btc,
+            all_in_usd_per_btc=dict(self.all_in),
+            breakeven_p10_usd=float(q10),
+            breakeven_p50_usd=float(q50),
+            breakeven_p90_usd=float(q90),
+            marginal_cost_usd=marginal if math.isfinite(marginal) else None,
+            share_unprofitable=self.share_unprofitable_at_moves(),
+            share_within_10pct_of_breakeven=float(self.curve.share_within(self.price_usd, 0.10)),
+            fleet_label=self.fleet.label,
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """The cost curve as a frame."""

@@ -24,10 +24,15 @@ from scipy import stats
 from hashrisk._validate import check_positive
 from hashrisk.economics.catalog import find_model, load_catalog
 from hashrisk.economics.machine import breakeven_power_price_usd_per_kwh, breakeven_price_usd
-from hashrisk.errors import InputError
+from hashrisk.errors import InputError, from_validation_error
 
 FloatArray = npt.NDArray[np.float64]
 _SHARE_TOL = 1e-6
+
+MINERS_SHARE_SOLD = 0.8
+"""Share of each day's production miners sell on the day. Assumption (public miners sold over 32,000 BTC in
+Q1 2026, more than they mined: production plus treasury); the simulation's ``treasury.share_sold`` default
+and the BTC-flows default."""
 
 
 def _check_shares(name: str, shares: list[float]) -> None:
@@ -156,9 +161,7 @@ class FleetSpec(BaseModel):
         try:
             spec = cls.model_validate(raw)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(p) for p in err["loc"]) or "fleet"
-            raise InputError(loc, err.get("input"), f"{err['msg']} (in {origin})") from None
+            raise from_validation_error(exc, origin, default_field="fleet") from None
         for c in spec.classes:  # resolve catalog names now, so a typo fails here
             c.efficiency()
         return spec

@@ -26,16 +26,17 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from hashrisk.chain.pow import expected_blocks
+from hashrisk.constants import SECONDS_PER_DAY
 from hashrisk.economics.cost import NetworkState, ProductionCost
+from hashrisk.economics.fleet import MINERS_SHARE_SOLD
 from hashrisk.errors import InputError
-from hashrisk.flows._inputs import model_from_dict, model_from_yaml, packaged_text
-from hashrisk.sim.scenario import TreasurySpec
+from hashrisk.flows.inputs import model_from_dict, model_from_yaml, packaged_text
 
-SECONDS_PER_DAY = 86_400
 DAYS_PER_QUARTER = 365.25 / 4
 DEFAULT_FLOWS_FILE = "btc_flows_2026-06.yaml"
-DEFAULT_SHARE_SOLD: float = TreasurySpec.model_fields["share_sold"].default
-"""Assumption shared with the simulation (``treasury.share_sold``): share of each day's production sold."""
+DEFAULT_SHARE_SOLD: float = MINERS_SHARE_SOLD
+"""Assumption shared with the simulation (``treasury.share_sold``): share of each day's production sold
+(:data:`hashrisk.economics.fleet.MINERS_SHARE_SOLD`)."""
 
 
 class _Model(BaseModel):

@@ -59,8 +59,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from hashrisk.economics.cost import NetworkState
 from hashrisk.economics.machine import breakeven_price_usd, energy_kwh_per_ths_day
 from hashrisk.economics.revenue import revenue_btc_per_ths_day
-from hashrisk.errors import InputError
-from hashrisk.flows._inputs import parse_yaml_mapping, validation_error
+from hashrisk.errors import InputError, from_validation_error
+from hashrisk.flows.inputs import parse_yaml_mapping
 
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -199,7 +199,7 @@ def miners_from_dict(raw: dict[str, Any], origin: str = "miners data") -> Miners
     try:
         data = MinersData.model_validate(raw)
     except ValidationError as exc:
-        raise validation_error(exc, origin) from None
+        raise from_validation_error(exc, origin) from None
     _check_order(data.rows, origin)
     return data
 

@@ -43,8 +43,8 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from hashrisk.errors import InputError
-from hashrisk.flows._inputs import model_from_dict, model_from_yaml, packaged_text
+from hashrisk.errors import InputError, from_validation_error
+from hashrisk.flows.inputs import model_from_dict, model_from_yaml, packaged_text
 
 SHARE_TOL = 1e-6
 """Tolerance on weights and shares that must sum to 1."""
@@ -368,9 +368,9 @@ def _band(inputs: PensionInputs, central: float) -> tuple[tuple[float, float], d
             try:
                 moved = PensionInputs.model_validate(data)
             except ValidationError as exc:
-                msg = exc.errors()[0]["msg"]
+                cause = from_validation_error(exc, f"the inputs moved by uncertainty.{path}")
                 raise InputError(
-                    f"uncertainty.{path}", half, f"a half-width that keeps the inputs valid ({msg})"
+                    f"uncertainty.{path}", half, f"a half-width that keeps the inputs valid ({cause})"
                 ) from None
             moves.append(abs(_imbalance(moved) - central))
         contributions[path] = max(moves)

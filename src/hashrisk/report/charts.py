@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from hashrisk.analytics.adjustment import AdjustmentInfo
+from hashrisk.constants import TH_PER_EH
 from hashrisk.economics.cost import CostCurve, ProductionCost
 from hashrisk.economics.tornado import METRIC_LABELS, Tornado
-from hashrisk.report.adjustment import AdjustmentInfo
 
 PRICE_COLOR = "#d62728"
 COST_COLOR = "#1f77b4"
@@ -126,7 +127,7 @@ def cost_curve(curve: CostCurve, price_usd: float, title: str = "") -> go.Figure
     """The cost curve as a step chart: breakeven price against cumulative hashrate [EH/s], with the price
     line, the price after a 10% fall, and the hashrate underwater shaded."""
     frame = curve.to_frame()
-    eh = frame["hashrate_ths"].to_numpy() / 1e6
+    eh = frame["hashrate_ths"].to_numpy() / TH_PER_EH
     right = np.cumsum(eh)
     left = right - eh
     be = frame["breakeven_price_usd"].to_numpy()

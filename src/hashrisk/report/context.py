@@ -15,13 +15,14 @@ from typing import Any
 
 import pandas as pd
 
+from hashrisk.analytics.adjustment import AdjustmentInfo, next_adjustment
 from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.data.store import Store
+from hashrisk.data.stored_snapshot import snapshot_for_date
 from hashrisk.economics.cost import CostCurve, ProductionCost, cost_curve, production_cost
 from hashrisk.economics.fleet import Fleet, FleetSpec, build_fleet
 from hashrisk.economics.tornado import Tornado, tornado
 from hashrisk.errors import InputError
-from hashrisk.report.adjustment import AdjustmentInfo, next_adjustment
 from hashrisk.sim.engine import Backend, simulate
 from hashrisk.sim.result import SimResult
 from hashrisk.sim.scenario import Scenario
@@ -164,7 +165,8 @@ def load_context(
     Parameters
     ----------
     date : date or ISO string, optional
-        Report on this stored day (:meth:`NetworkSnapshot.from_store`). None: the embedded snapshot.
+        Report on this stored day (:func:`~hashrisk.data.stored_snapshot.snapshot_for_date`).
+        None: the embedded snapshot.
     home : path, optional
         Data folder (default ``$HASHRISK_HOME`` or the user data dir).
     fleet_spec : FleetSpec, optional
@@ -190,7 +192,7 @@ def load_context(
     """
     if not 1 <= stress_paths <= MAX_REPORT_PATHS:
         raise InputError("paths", stress_paths, f"an integer in [1, {MAX_REPORT_PATHS:,}]")
-    snapshot = NetworkSnapshot.embedded() if date is None else NetworkSnapshot.from_store(date, home=home)
+    snapshot = NetworkSnapshot.embedded() if date is None else snapshot_for_date(date, home=home)
     daily = retargets = blocks = None
     store_path = None
     with Store(home, read_only=True) as store:

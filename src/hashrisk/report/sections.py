@@ -18,7 +18,8 @@ from typing import Any
 
 from hashrisk import __version__
 from hashrisk.chain.pow import bits_to_difficulty
-from hashrisk.cli.common import eh_s, pct, usd
+from hashrisk.constants import TH_PER_EH
+from hashrisk.display import eh_s, pct, usd
 from hashrisk.economics.catalog import find_model
 from hashrisk.economics.tornado import DEFAULT_RANGES, KNOBS, METRIC_LABELS, METRICS
 from hashrisk.errors import HashriskError
@@ -443,7 +444,9 @@ def stress_section(ctx: ReportContext) -> Section:
             ChartBlock(
                 "fan_hashrate",
                 "Hashrate",
-                charts.fan(labelled, "hashrate_ths", 1e6, "EH/s", "Online hashrate [EH/s]", start_value=h0),
+                charts.fan(
+                    labelled, "hashrate_ths", TH_PER_EH, "EH/s", "Online hashrate [EH/s]", start_value=h0
+                ),
             ),
             ChartBlock(
                 "fan_difficulty",

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from hashrisk.cli.common import pct, usd
+from hashrisk.display import pct, usd, usd_bn, usd_m
 from hashrisk.report.charts import COST_COLOR, LAYOUT, PRICE_COLOR
 from hashrisk.report.context import ReportContext
 from hashrisk.report.model import Chart, Figures, KeyFigure, Paragraph, Section, Skipped, Table
@@ -23,14 +23,6 @@ def _fig(key: str, label: str, value: float, text: str, basis: str = "") -> KeyF
 
 def _ci(e: Any) -> str:
     return f"{e.long_run:+.2f} [{e.ci_low:+.2f}, {e.ci_high:+.2f}]"
-
-
-def _bn(x: float) -> str:
-    return f"{'-' if x < 0 else ''}${abs(x) / 1e9:,.1f}bn"
-
-
-def _musd(x: float) -> str:
-    return f"{'-' if x < 0 else ''}${abs(x) / 1e6:,.1f}M"
 
 
 def _sources_table(sources: dict[str, str], caption: str) -> Table:
@@ -238,8 +230,8 @@ def hpc_section(ctx: ReportContext) -> Section | Skipped:
             (
                 name,
                 pct(o["hpc_share"], 0),
-                _musd(o["capex_usd"]),
-                _musd(o["npv_usd"]),
+                usd_m(o["capex_usd"]),
+                usd_m(o["npv_usd"]),
                 pct(o["irr"]) if o["irr"] is not None and math.isfinite(o["irr"]) else "n/a",
                 "never" if pb is None or not math.isfinite(pb) else f"{pb:.1f} yr",
             )
@@ -249,7 +241,7 @@ def hpc_section(ctx: ReportContext) -> Section | Skipped:
                 f"hpc_npv_{name}_usd",
                 f"NPV of '{name}' ({spec.site_mw:g} MW, {spec.horizon_years:g} years at {pct(spec.discount_rate, 0)})",
                 o["npv_usd"],
-                _musd(o["npv_usd"]),
+                usd_m(o["npv_usd"]),
                 "template site (illustrative)" if spec.template else spec.name,
             )
         )
@@ -308,8 +300,8 @@ def hpc_section(ctx: ReportContext) -> Section | Skipped:
         gap_rows = tuple(
             (
                 case,
-                _bn(gap["short_term_gap_usd"][case]),
-                _bn(gap["long_term_need_usd"][case]),
+                usd_bn(gap["short_term_gap_usd"][case]),
+                usd_bn(gap["long_term_need_usd"][case]),
             )
             for case in gap["short_term_gap_usd"]
         )
@@ -327,7 +319,9 @@ def hpc_section(ctx: ReportContext) -> Section | Skipped:
             blocks.append(
                 Paragraph(
                     "Published for comparison (VanEck, June 2026): "
-                    + ", ".join(f"{k.replace('_usd', '').replace('_', ' ')} {_bn(v)}" for k, v in pub.items())
+                    + ", ".join(
+                        f"{k.replace('_usd', '').replace('_', ' ')} {usd_bn(v)}" for k, v in pub.items()
+                    )
                     + ". The leased capacity above is implied from VanEck's figure, not observed.",
                     kind="note",
                 )
@@ -356,14 +350,14 @@ def flows_section(ctx: ReportContext) -> Section | Skipped:
             "pension_theoretical_imbalance_usd",
             "US DB pensions: theoretical equity imbalance",
             pf["theoretical_imbalance_usd"],
-            _bn(pf["theoretical_imbalance_usd"]),
-            f"band {_bn(lo)} to {_bn(hi)} from the stated input half-widths; negative = equity selling",
+            usd_bn(pf["theoretical_imbalance_usd"]),
+            f"band {usd_bn(lo)} to {usd_bn(hi)} from the stated input half-widths; negative = equity selling",
         ),
         _fig(
             "pension_expected_flow_usd",
             "US DB pensions: expected flow",
             pf["expected_flow_usd"],
-            _bn(pf["expected_flow_usd"]),
+            usd_bn(pf["expected_flow_usd"]),
             f"execution ratio {pf['execution_ratio']:.2f} x theoretical",
         ),
         _fig(
@@ -386,7 +380,7 @@ def flows_section(ctx: ReportContext) -> Section | Skipped:
             "net mechanical flow",
             bf["net_btc_per_day"],
             f"{bf['net_btc_per_day']:+,.0f} BTC/day",
-            f"{_bn(bf['net_usd_per_quarter'])} per quarter at BTC {usd(bf['price_usd'])}",
+            f"{usd_bn(bf['net_usd_per_quarter'])} per quarter at BTC {usd(bf['price_usd'])}",
         ),
     ]
     comps = {k: v["btc_per_day"] for k, v in bf["flows"].items()}
@@ -448,9 +442,9 @@ def flows_section(ctx: ReportContext) -> Section | Skipped:
         Paragraph(
             "Two mechanical flows of the day. US defined-benefit pensions rebalance their equity/bond sleeve "
             f"after a quarter in which equities beat bonds by {pf['equity_minus_bond_return']:+.2%} (as "
-            f"assumed, quarter to date): hashrisk gets {_bn(pf['theoretical_imbalance_usd'])} of theoretical "
-            f"equity selling on {_bn(pf['total_assets_usd'])} of assets"
-            + (f" against JPMorgan's {_bn(pub['published'])}" if pub.get("published") is not None else "")
+            f"assumed, quarter to date): hashrisk gets {usd_bn(pf['theoretical_imbalance_usd'])} of theoretical "
+            f"equity selling on {usd_bn(pf['total_assets_usd'])} of assets"
+            + (f" against JPMorgan's {usd_bn(pub['published'])}" if pub.get("published") is not None else "")
             + ". In bitcoin, treasury buyers funded by capital markets buy while miners sell production to pay "
             "for power."
         ),

@@ -1,9 +1,16 @@
-"""The contract between the engine and the two kernels: inputs, random numbers and outputs as arrays.
+"""The contract between the engine and the kernels: inputs, random numbers and outputs as arrays.
 
-Both kernels (:mod:`hashrisk.sim.kernel_numpy`, the reference, and :mod:`hashrisk.sim.kernel_numba`) read a
-:class:`KernelSetup` (the prepared scenario: scalars and per-cohort arrays), a :class:`ChunkRandoms` (every
-random number of a chunk of paths, drawn by the engine) and write a :class:`ChunkOutputs`. Same inputs,
-same outputs: the tests compare them to 1e-9 relative.
+The three kernels (:mod:`hashrisk.sim.kernel_numpy`, the reference, :mod:`hashrisk.sim.kernel_numba` and
+the optional :mod:`hashrisk.sim.kernel_jax`) read a :class:`KernelSetup` (the prepared scenario: scalars
+and per-cohort arrays), a :class:`ChunkRandoms` (every random number of a chunk of paths, drawn by the
+engine) and write a :class:`ChunkOutputs`. Same inputs, same outputs: the tests compare them to 1e-9
+relative, integers exactly (tests/sim/test_sim_kernels.py, tests/sim/test_sim_kernel_jax.py).
+
+Compiled code cannot take a dataclass, so each of the three has a named-tuple twin whose fields are derived
+from the dataclass's (:data:`KernelParams`, :data:`RandomsRecord`, :data:`OutputsRecord`; :func:`record`
+converts); the model reads ``setup.price0_usd`` whichever it gets. :func:`convert_setup` converts each field
+of a :class:`KernelSetup` by its declared type (float, int, bool or array) for numba and JAX alike; fields
+marked ``static`` fix shapes or code paths (JAX compiles one function per value).
 
 Units: prices [USD/BTC], hashrate [TH/s], cash [USD], costs [USD/(TH/s)/day], time [s] relative to the
 start, heights [blocks], nBits as integers.
@@ -11,7 +18,10 @@ start, heights [blocks], nBits as integers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import collections
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any, get_type_hints
 
 import numpy as np
 import numpy.typing as npt
@@ -102,15 +112,15 @@ class KernelSetup:
         whether it can retire.
     """
 
-    n_days: int
+    n_days: int = field(metadata={"static": True})
     price0_usd: float
     fees_level_btc: float
     fees_elasticity: float
     hysteresis: float
     on_lag_days: int
     retire_after_days: int
-    lead_time_days: int
-    deploy_cohort: int
+    lead_time_days: int = field(metadata={"static": True})
+    deploy_cohort: int = field(metadata={"static": True})
     growth_per_day: float
     full_margin: float
     deploy_allin_usd_per_ths_day: float
@@ -125,7 +135,7 @@ class KernelSetup:
     tip0: int
     bits0: int
     epoch_first_time0: int
-    max_retargets: int
+    max_retargets: int = field(metadata={"static": True})
     cap0_ths: FloatArray
     online0: ByteArray
     cost_usd_per_ths_day: FloatArray
@@ -223,3 +233,46 @@ class ChunkOutputs:
             raise KeyError(name)
         out: npt.NDArray[np.floating] = getattr(self, name)
         return out
+
+
+# ------------------------------------------------------------------------------- named-tuple twins (kernels)
+def _record_type(cls: type, name: str) -> Any:
+    """A named tuple with the fields of dataclass `cls`, in order (module level, so numba can cache it)."""
+    return collections.namedtuple(name, [f.name for f in fields(cls)])
+
+
+KernelParams = _record_type(KernelSetup, "KernelParams")
+"""Named-tuple twin of :class:`KernelSetup` (built by :func:`convert_setup`)."""
+RandomsRecord = _record_type(ChunkRandoms, "RandomsRecord")
+"""Named-tuple twin of :class:`ChunkRandoms`."""
+OutputsRecord = _record_type(ChunkOutputs, "OutputsRecord")
+"""Named-tuple twin of :class:`ChunkOutputs` (the same arrays: kernels write through it)."""
+
+_SETUP_TYPES: dict[str, Any] = get_type_hints(KernelSetup)
+SCALAR_TYPES: dict[str, type] = {
+    f.name: _SETUP_TYPES[f.name] for f in fields(KernelSetup) if _SETUP_TYPES[f.name] in (float, int, bool)
+}
+"""Declared type of each scalar field of :class:`KernelSetup` (the others are per-cohort arrays)."""
+STATIC_FIELDS: frozenset[str] = frozenset(f.name for f in fields(KernelSetup) if f.metadata.get("static"))
+"""Fields that fix shapes or code paths (horizon, lead time, deployment cohort, recorded retargets)."""
+
+
+def convert_setup(
+    setup: KernelSetup, scalar: Callable[[type, Any], Any], array: Callable[[Any], Any]
+) -> dict[str, Any]:
+    """Every field of `setup` by name, scalars through ``scalar(declared_type, value)`` and arrays through
+    ``array(value)``."""
+    return {
+        f.name: (scalar(SCALAR_TYPES[f.name], v) if f.name in SCALAR_TYPES else array(v))
+        for f in fields(setup)
+        for v in (getattr(setup, f.name),)
+    }
+
+
+def record(obj: KernelSetup | ChunkRandoms | ChunkOutputs) -> Any:
+    """The named-tuple twin of `obj` for compiled code (setup scalars as their declared types, arrays
+    C-contiguous; outputs are the same arrays, written in place)."""
+    if isinstance(obj, KernelSetup):
+        return KernelParams(**convert_setup(obj, lambda t, v: t(v), np.ascontiguousarray))
+    cls = RandomsRecord if isinstance(obj, ChunkRandoms) else OutputsRecord
+    return cls(*(getattr(obj, f.name) for f in fields(obj)))

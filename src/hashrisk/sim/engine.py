@@ -1,6 +1,6 @@
 """Orchestration: scenario -> prepared arrays -> chunks of paths through a kernel -> :class:`SimResult`.
 
-Seeding (same seed, same result, whatever the chunk size; the two kernels agree to 1e-9)
+Seeding (same seed, same result, whatever the chunk size; the three kernels agree to 1e-9)
     Paths are grouped in fixed blocks of :data:`PATH_BLOCK` paths. Block ``b`` draws random variable ``v``
     (0-2: price, 3: blocks, 4: fees) from ``numpy.random.default_rng(SeedSequence(seed, spawn_key=(b, v)))``,
     which is ``SeedSequence(seed).spawn(n_blocks)[b].spawn(5)[v]``. Draws are made row by row, so a path's
@@ -47,7 +47,7 @@ from hashrisk.chain.pow import (
     target_to_bits,
 )
 from hashrisk.chain.subsidy import COIN_SATS, block_subsidy_sats
-from hashrisk.constants import SECONDS_PER_DAY
+from hashrisk.constants import DAYS_PER_YEAR, SECONDS_PER_DAY
 from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.economics.fleet import Fleet, FleetSpec, build_fleet
 from hashrisk.economics.machine import energy_kwh_per_ths_day
@@ -55,7 +55,7 @@ from hashrisk.economics.revenue import revenue_usd_per_ths_day
 from hashrisk.errors import InputError, UnknownNameError
 from hashrisk.sim import kernel_numba, kernel_numpy
 from hashrisk.sim.arrays import ChunkOutputs, ChunkRandoms, KernelSetup
-from hashrisk.sim.prices import DAYS_PER_YEAR, N_PRICE_STREAMS, PreparedPrice, draw_log_returns, prepare_price
+from hashrisk.sim.prices import N_PRICE_STREAMS, PreparedPrice, draw_log_returns, prepare_price
 from hashrisk.sim.result import SimAccumulator, SimResult, StartInfo, retarget_table
 from hashrisk.sim.scenario import Scenario
 

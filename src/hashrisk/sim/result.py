@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, astuple, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -41,7 +41,7 @@ from hashrisk.sim.arrays import (
     SERIES,
     ChunkOutputs,
 )
-from hashrisk.sim.kernel_numba import (
+from hashrisk.sim.histograms import (
     AXIS_LINEAR,
     AXIS_LOG1P,
     AXIS_LOG_RATIO,
@@ -384,13 +384,131 @@ class SimAccumulator:
         )
 
 
-def _qdict(values: npt.ArrayLike) -> dict[str, float]:
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return {**dict.fromkeys(Q_LABELS, math.nan), "mean": math.nan}
-    qs = np.quantile(v, QUANTILES)
-    return {**{k: float(x) for k, x in zip(Q_LABELS, qs, strict=True)}, "mean": float(v.mean())}
+@dataclass(frozen=True)
+class Quantiles:
+    """Quantiles over paths (p05 .. p95) and the mean of one figure, in the figure's unit."""
+
+    p05: float
+    p25: float
+    p50: float
+    p75: float
+    p95: float
+    mean: float
+
+    @classmethod
+    def of(cls, values: npt.ArrayLike) -> Quantiles:
+        """Of the finite `values` (all NaN when there is none)."""
+        v = np.asarray(values, dtype=float)
+        v = v[np.isfinite(v)]
+        if v.size == 0:
+            return cls(*([math.nan] * 6))
+        return cls.from_row(np.quantile(v, QUANTILES), float(v.mean()))
+
+    @classmethod
+    def from_row(cls, row: npt.ArrayLike, mean: float) -> Quantiles:
+        """From the five quantiles p05 .. p95 (one row of a fan) and the mean."""
+        p05, p25, p50, p75, p95 = (float(x) for x in np.asarray(row, dtype=float))
+        return cls(p05, p25, p50, p75, p95, float(mean))
+
+    def scaled(self, factor: float) -> Quantiles:
+        """Every value times `factor` (e.g. 100 for a fraction in percent)."""
+        return Quantiles(*(factor * v for v in astuple(self)))
+
+    def to_dict(self) -> dict[str, float]:
+        """``{"p05": .., "p25": .., "p50": .., "p75": .., "p95": .., "mean": ..}``."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class FirstRetarget:
+    """The first retarget of the horizon: its height, the share of paths reaching it, its change [%]."""
+
+    height: int
+    share_of_paths: float
+    change_pct: Quantiles
+
+
+@dataclass(frozen=True)
+class DifficultyDrop:
+    """Probability of a difficulty drop of at least each threshold [%] (keys: the thresholds as ``"10"``)."""
+
+    thresholds_pct: list[float]
+    p_first_retarget: dict[str, float]
+    p_any_retarget: dict[str, float]
+
+
+@dataclass(frozen=True)
+class MinerSales:
+    """Miners' BTC sold over the horizon [BTC]: total and forced (lenders' liquidations) per path."""
+
+    total_btc: Quantiles
+    forced_btc: Quantiles
+    per_day_btc_mean: float
+
+
+@dataclass(frozen=True)
+class OfflineShare:
+    """Share of installed hashrate offline: on the last day, and each path's worst day."""
+
+    end: Quantiles
+    max_over_horizon: Quantiles
+
+
+@dataclass(frozen=True)
+class HashrateRecovery:
+    """How often and how fast the online hashrate gets back to its day-0 value after falling below it."""
+
+    definition: str
+    share_paths_dropped: float
+    share_recovered: float
+    days_from_start: Quantiles
+    days_from_drop: Quantiles
+
+
+@dataclass(frozen=True)
+class Amplification:
+    """Price statistics with the miners'-sales feedback (on) versus the exogenous price (off)."""
+
+    definition: str
+    vol_annualised_on: Quantiles
+    vol_annualised_off: Quantiles
+    vol_ratio_mean: float
+    max_drawdown_on: Quantiles
+    max_drawdown_off: Quantiles
+    max_drawdown_ratio_p50: float
+
+
+@dataclass(frozen=True)
+class SimSummary:
+    """Headline figures of a run (:meth:`SimResult.figures`); :meth:`to_dict` is ``hashrisk simulate --json``.
+
+    Every amount carries its unit in its name; ``retargets`` holds one JSON-ready row per retarget of the
+    horizon (:meth:`SimResult.retargets_frame`), ``start`` the start state (:meth:`StartInfo.to_dict`).
+    """
+
+    scenario: str
+    paths: int
+    horizon_days: int
+    seed: int
+    price_model: str
+    feedback: bool
+    start: dict[str, Any]
+    end_date: dt.date
+    end: dict[str, Quantiles]
+    retargets: list[dict[str, Any]]
+    first_retarget: FirstRetarget
+    difficulty_drop: DifficultyDrop
+    miner_btc_sold: MinerSales
+    offline_share: OfflineShare
+    hashrate_min_ratio: Quantiles
+    retired_share_end: Quantiles
+    hashrate_recovery: HashrateRecovery
+    amplification: Amplification
+    meta: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, nested as the attributes (dates as ISO text)."""
+        return {**asdict(self), "end_date": self.end_date.isoformat()}
 
 
 @dataclass(frozen=True)
@@ -489,16 +607,12 @@ class SimResult:
             raise ValueError("at must be 'first' or 'any'")
         return float(np.mean(np.nan_to_num(values, nan=np.inf) <= -pct / 100.0))
 
-    def _end(self, name: str, day: int | None = None) -> dict[str, float]:
+    def _end(self, name: str, day: int | None = None) -> Quantiles:
         d = self.n_days - 1 if day is None else min(day, self.n_days - 1)
-        row = self.fans[name][d]
-        return {
-            **{k: float(v) for k, v in zip(Q_LABELS, row, strict=True)},
-            "mean": float(self.means[name][d]),
-        }
+        return Quantiles.from_row(self.fans[name][d], float(self.means[name][d]))
 
-    def summary(self, drop_thresholds_pct: tuple[float, ...] = DROP_THRESHOLDS_PCT) -> dict[str, Any]:
-        """Headline figures, JSON-ready (see the keys; every amount carries its unit in its name)."""
+    def figures(self, drop_thresholds_pct: tuple[float, ...] = DROP_THRESHOLDS_PCT) -> SimSummary:
+        """The headline figures as a typed object (see :class:`SimSummary`)."""
         pf, pi = self.path_f, self.path_i
         dropped = pi[:, PI_DROP_DAY] >= 0
         recovered = pi[:, PI_RECOVERY_DAY] >= 0
@@ -507,70 +621,70 @@ class SimResult:
         vol_on, vol_off = pf[:, PF_VOL], pf[:, PF_VOL_EXO]
         mdd_on, mdd_off = pf[:, PF_MDD], pf[:, PF_MDD_EXO]
         ret_rows = [
-            {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in row.items()}
+            {str(k): (v.isoformat() if isinstance(v, dt.date) else v) for k, v in row.items()}
             for row in self.retargets.to_dict(orient="records")
         ]
-        first_height = self.start.first_retarget_height
-        return {
-            "scenario": self.scenario.name,
-            "paths": self.n_paths,
-            "horizon_days": self.n_days,
-            "seed": self.scenario.seed,
-            "price_model": self.scenario.price_model,
-            "feedback": self.scenario.impact.enabled,
-            "start": self.start.to_dict(),
-            "end_date": self.dates[-1].isoformat(),
-            "end": {name: self._end(name) for name in SERIES},
-            "retargets": ret_rows,
-            "first_retarget": {
-                "height": first_height,
-                "share_of_paths": float(np.mean(np.isfinite(self.first_change))),
-                "change_pct": {k: 100.0 * v for k, v in _qdict(self.first_change).items()},
-            },
-            "difficulty_drop": {
-                "thresholds_pct": list(drop_thresholds_pct),
-                "p_first_retarget": {
+        return SimSummary(
+            scenario=self.scenario.name,
+            paths=self.n_paths,
+            horizon_days=self.n_days,
+            seed=self.scenario.seed,
+            price_model=self.scenario.price_model,
+            feedback=self.scenario.impact.enabled,
+            start=self.start.to_dict(),
+            end_date=self.dates[-1],
+            end={name: self._end(name) for name in SERIES},
+            retargets=ret_rows,
+            first_retarget=FirstRetarget(
+                height=self.start.first_retarget_height,
+                share_of_paths=float(np.mean(np.isfinite(self.first_change))),
+                change_pct=Quantiles.of(self.first_change).scaled(100.0),
+            ),
+            difficulty_drop=DifficultyDrop(
+                thresholds_pct=list(drop_thresholds_pct),
+                p_first_retarget={
                     f"{x:g}": self.prob_difficulty_drop(x, "first") for x in drop_thresholds_pct
                 },
-                "p_any_retarget": {
-                    f"{x:g}": self.prob_difficulty_drop(x, "any") for x in drop_thresholds_pct
-                },
-            },
-            "miner_btc_sold": {
-                "total_btc": _qdict(pf[:, PF_SOLD_BTC]),
-                "forced_btc": _qdict(pf[:, PF_FORCED_BTC]),
-                "per_day_btc_mean": float(pf[:, PF_SOLD_BTC].mean() / self.n_days),
-            },
-            "offline_share": {
-                "end": self._end("offline_share"),
-                "max_over_horizon": _qdict(pf[:, PF_OFFLINE_MAX]),
-            },
-            "hashrate_min_ratio": _qdict(pf[:, PF_HASHRATE_MIN]),
-            "retired_share_end": _qdict(pf[:, PF_RETIRED_SHARE]),
-            "hashrate_recovery": {
-                "definition": "first day the online hashrate is back at >= its day-0 value after first "
+                p_any_retarget={f"{x:g}": self.prob_difficulty_drop(x, "any") for x in drop_thresholds_pct},
+            ),
+            miner_btc_sold=MinerSales(
+                total_btc=Quantiles.of(pf[:, PF_SOLD_BTC]),
+                forced_btc=Quantiles.of(pf[:, PF_FORCED_BTC]),
+                per_day_btc_mean=float(pf[:, PF_SOLD_BTC].mean() / self.n_days),
+            ),
+            offline_share=OfflineShare(
+                end=self._end("offline_share"), max_over_horizon=Quantiles.of(pf[:, PF_OFFLINE_MAX])
+            ),
+            hashrate_min_ratio=Quantiles.of(pf[:, PF_HASHRATE_MIN]),
+            retired_share_end=Quantiles.of(pf[:, PF_RETIRED_SHARE]),
+            hashrate_recovery=HashrateRecovery(
+                definition="first day the online hashrate is back at >= its day-0 value after first "
                 "falling below it",
-                "share_paths_dropped": float(dropped.mean()),
-                "share_recovered": float(recovered.sum() / max(dropped.sum(), 1)),
-                "days_from_start": _qdict(rec_days),
-                "days_from_drop": _qdict(rec_since),
-            },
-            "amplification": {
-                "definition": "price statistics with the miners'-sales feedback (on) versus the exogenous "
+                share_paths_dropped=float(dropped.mean()),
+                share_recovered=float(recovered.sum() / max(dropped.sum(), 1)),
+                days_from_start=Quantiles.of(rec_days),
+                days_from_drop=Quantiles.of(rec_since),
+            ),
+            amplification=Amplification(
+                definition="price statistics with the miners'-sales feedback (on) versus the exogenous "
                 "price of the same random numbers (off)",
-                "vol_annualised_on": _qdict(vol_on),
-                "vol_annualised_off": _qdict(vol_off),
-                "vol_ratio_mean": float(np.mean(vol_on) / np.mean(vol_off))
+                vol_annualised_on=Quantiles.of(vol_on),
+                vol_annualised_off=Quantiles.of(vol_off),
+                vol_ratio_mean=float(np.mean(vol_on) / np.mean(vol_off))
                 if np.mean(vol_off) > 1e-6  # a deterministic exogenous path has no volatility to amplify
                 else math.nan,
-                "max_drawdown_on": _qdict(mdd_on),
-                "max_drawdown_off": _qdict(mdd_off),
-                "max_drawdown_ratio_p50": float(np.median(mdd_on) / np.median(mdd_off))
+                max_drawdown_on=Quantiles.of(mdd_on),
+                max_drawdown_off=Quantiles.of(mdd_off),
+                max_drawdown_ratio_p50=float(np.median(mdd_on) / np.median(mdd_off))
                 if np.median(mdd_off) > 0
                 else math.nan,
-            },
-            "meta": dict(self.meta),
-        }
+            ),
+            meta=dict(self.meta),
+        )
+
+    def summary(self, drop_thresholds_pct: tuple[float, ...] = DROP_THRESHOLDS_PCT) -> dict[str, Any]:
+        """Headline figures, JSON-ready: ``figures(drop_thresholds_pct).to_dict()`` (``hashrisk simulate --json``)."""
+        return self.figures(drop_thresholds_pct).to_dict()
 
 
 def retarget_table(hist: RetargetHistograms, start: StartInfo, n_paths: int) -> pd.DataFrame:

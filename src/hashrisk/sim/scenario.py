@@ -30,8 +30,8 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from hashrisk.economics.fleet import FleetSpec
-from hashrisk.errors import InputError, input_error_from_pydantic
+from hashrisk.economics.fleet import MINERS_SHARE_SOLD, FleetSpec
+from hashrisk.errors import InputError, from_validation_error
 
 DEFAULT_MAX_PATHS = 2_000_000
 """Default ceiling on ``paths`` (override with the environment variable ``HASHRISK_MAX_PATHS``)."""
@@ -485,7 +485,7 @@ class TreasurySpec(_Model):
         description="Cash at the start, in days of the fleet's start cash opex. Assumption.",
     )
     share_sold: float = Field(
-        default=0.8,
+        default=MINERS_SHARE_SOLD,
         ge=0,
         le=1,
         allow_inf_nan=False,
@@ -583,7 +583,9 @@ class Scenario(_Model):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise validation_to_input_error(exc, "scenario") from None
+            raise from_validation_error(
+                exc, "scenario", default_field="scenario", unions={"price": PRICE_MODELS}
+            ) from None
 
     @field_validator("paths")
     @classmethod
@@ -610,7 +612,9 @@ class Scenario(_Model):
         try:
             return cls.model_validate(dict(data))
         except ValidationError as exc:
-            raise validation_to_input_error(exc, origin) from None
+            raise from_validation_error(
+                exc, origin, default_field="scenario", unions={"price": PRICE_MODELS}
+            ) from None
 
     @classmethod
     def from_yaml_text(cls, text: str, origin: str = "scenario") -> Scenario:
@@ -711,24 +715,6 @@ def _child(node: Any, part: str, path: str) -> Any:
     if isinstance(node, list):
         return node[_index(node, part, path)]
     raise InputError(path, part, "a path into the scenario's fields")
-
-
-def validation_to_input_error(exc: ValidationError, origin: str) -> InputError:
-    """The first pydantic error as an :class:`InputError` naming the field by dotted path."""
-    err = exc.errors()[0]
-    inner = (err.get("ctx") or {}).get("error")
-    if isinstance(inner, InputError):  # raised by Scenario.__init__, which pydantic routes validation through
-        return inner
-    loc = [str(p) for p in err["loc"]]
-    # a discriminated union adds the tag to the location: price.gbm.vol -> price.vol
-    if len(loc) >= 2 and loc[0] == "price" and loc[1] in PRICE_MODELS:
-        loc.pop(1)
-    field = ".".join(loc) or "scenario"
-    if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
-        value = err.get("input")
-        got = value.get("model") if isinstance(value, dict) else value
-        return InputError(f"{field}.model", got, f"one of {', '.join(PRICE_MODELS)} (in {origin})")
-    return input_error_from_pydantic(err, field, origin)
 
 
 # --------------------------------------------------------------------------------------------- annotated YAML

@@ -33,14 +33,15 @@ def stress_scenario(base: Scenario, shock: float, days: int, vol: float | None) 
 
 def stress_summary(res: SimResult, shock: float, days: int) -> dict[str, Any]:
     """The figures `hashrisk stress` reports for one shock."""
-    s = res.summary()
+    s = res.figures()
     d = min(days, res.n_days - 1)
     h0 = res.start.hashrate_ths
     h_fan = res.fans["hashrate_ths"][d]
     offline_vs_start = {"p05": 1 - h_fan[4] / h0, "p50": 1 - h_fan[2] / h0, "p95": 1 - h_fan[0] / h0}
-    worst = s["hashrate_min_ratio"]
+    worst = s.hashrate_min_ratio
     sold_mean = res.means["sold_btc"]
-    rts = s["retargets"][:2]
+    amp = s.amplification
+    rts = s.retargets[:2]
     return {
         "shock_pct": 100.0 * shock,
         "shock_days": days,
@@ -49,9 +50,9 @@ def stress_summary(res: SimResult, shock: float, days: int) -> dict[str, Any]:
         },
         "hashrate_offline_vs_start_at_shock_end": offline_vs_start,
         "hashrate_offline_vs_start_worst_day": {
-            "p05": 1 - worst["p95"],
-            "p50": 1 - worst["p50"],
-            "p95": 1 - worst["p05"],
+            "p05": 1 - worst.p95,
+            "p50": 1 - worst.p50,
+            "p95": 1 - worst.p05,
         },
         "fleet_offline_share_at_shock_end": {
             k: float(res.fans["offline_share"][d][j]) for j, k in ((0, "p05"), (2, "p50"), (4, "p95"))
@@ -73,20 +74,20 @@ def stress_summary(res: SimResult, shock: float, days: int) -> dict[str, Any]:
             }
             for r in rts
         ],
-        "p_first_retarget_drop": s["difficulty_drop"]["p_first_retarget"],
-        "p_any_retarget_drop": s["difficulty_drop"]["p_any_retarget"],
+        "p_first_retarget_drop": s.difficulty_drop.p_first_retarget,
+        "p_any_retarget_drop": s.difficulty_drop.p_any_retarget,
         "btc_sold": {
             "during_shock_btc_per_day_mean": float(np.mean(sold_mean[:d])) if d > 0 else float(sold_mean[0]),
             "baseline_btc_per_day": float(res.meta["impact_baseline_sold_btc_per_day"]),
-            "total_btc": s["miner_btc_sold"]["total_btc"],
-            "forced_btc": s["miner_btc_sold"]["forced_btc"],
+            "total_btc": s.miner_btc_sold.total_btc.to_dict(),
+            "forced_btc": s.miner_btc_sold.forced_btc.to_dict(),
         },
         "amplification": {
-            "max_drawdown_on_p50": s["amplification"]["max_drawdown_on"]["p50"],
-            "max_drawdown_off_p50": s["amplification"]["max_drawdown_off"]["p50"],
-            "max_drawdown_ratio_p50": s["amplification"]["max_drawdown_ratio_p50"],
-            "vol_on_p50": s["amplification"]["vol_annualised_on"]["p50"],
-            "vol_off_p50": s["amplification"]["vol_annualised_off"]["p50"],
-            "vol_ratio_mean": s["amplification"]["vol_ratio_mean"],
+            "max_drawdown_on_p50": amp.max_drawdown_on.p50,
+            "max_drawdown_off_p50": amp.max_drawdown_off.p50,
+            "max_drawdown_ratio_p50": amp.max_drawdown_ratio_p50,
+            "vol_on_p50": amp.vol_annualised_on.p50,
+            "vol_off_p50": amp.vol_annualised_off.p50,
+            "vol_ratio_mean": amp.vol_ratio_mean,
         },
     }

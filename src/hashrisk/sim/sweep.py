@@ -42,10 +42,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hashrisk.data.snapshot import NetworkSnapshot
-from hashrisk.errors import InputError
+from hashrisk.errors import InputError, from_validation_error
 from hashrisk.sim.engine import Backend, simulate
 from hashrisk.sim.result import SimResult
-from hashrisk.sim.scenario import Scenario, validation_to_input_error
+from hashrisk.sim.scenario import PRICE_MODELS, Scenario
 
 SweepBackend = Literal["serial", "processes", "dask"]
 SWEEP_BACKENDS: tuple[SweepBackend, ...] = ("serial", "processes", "dask")
@@ -91,7 +91,9 @@ class SweepGrid(BaseModel):
         try:
             return cls.model_validate(dict(raw))
         except ValidationError as exc:
-            raise validation_to_input_error(exc, origin) from None
+            raise from_validation_error(
+                exc, origin, default_field="scenario", unions={"price": PRICE_MODELS}
+            ) from None
 
     def points(self) -> list[dict[str, Any]]:
         """The grid points as parameter mappings, in order.
@@ -141,7 +143,7 @@ def apply_settings(base: Scenario, settings: Mapping[str, Any]) -> Scenario:
 
 
 def sweep_metrics(res: SimResult) -> dict[str, float]:
-    """The flat metrics a sweep reports per point (all from :meth:`SimResult.summary`).
+    """The flat metrics a sweep reports per point (all from :meth:`SimResult.figures`).
 
     Names: ``first_retarget_change_pct_p05/p50/p95`` [%], ``p_first_drop_10pct`` and
     ``p_any_drop_10pct`` (probability of a retarget of at least -10%), ``end_price_usd_p50``,
@@ -149,28 +151,26 @@ def sweep_metrics(res: SimResult) -> dict[str, float]:
     [BTC over the horizon], ``forced_btc_mean``, ``max_drawdown_on_p50``/``_off_p50`` (with and without the
     sales feedback), ``vol_ratio_mean``, ``recovery_days_p50`` (NaN when no path recovered).
     """
-    s = res.summary()
-    first = s["first_retarget"]
-    ch = first["change_pct"] if first else {}
-    drops = s["difficulty_drop"]
-    amp = s["amplification"]
-    rec = s["hashrate_recovery"]["days_from_start"]
+    s = res.figures()
+    ch = s.first_retarget.change_pct
+    drops = s.difficulty_drop
+    amp = s.amplification
     return {
-        "first_retarget_change_pct_p05": ch.get("p05", math.nan),
-        "first_retarget_change_pct_p50": ch.get("p50", math.nan),
-        "first_retarget_change_pct_p95": ch.get("p95", math.nan),
-        "p_first_drop_10pct": drops["p_first_retarget"]["10"],
-        "p_any_drop_10pct": drops["p_any_retarget"]["10"],
-        "end_price_usd_p50": s["end"]["price_usd"]["p50"],
-        "end_hashrate_ths_p50": s["end"]["hashrate_ths"]["p50"],
-        "end_difficulty_p50": s["end"]["difficulty"]["p50"],
-        "offline_share_max_p50": s["offline_share"]["max_over_horizon"]["p50"],
-        "sold_btc_total_p50": s["miner_btc_sold"]["total_btc"]["p50"],
-        "forced_btc_mean": s["miner_btc_sold"]["forced_btc"]["mean"],
-        "max_drawdown_on_p50": amp["max_drawdown_on"]["p50"],
-        "max_drawdown_off_p50": amp["max_drawdown_off"]["p50"],
-        "vol_ratio_mean": amp["vol_ratio_mean"],
-        "recovery_days_p50": rec.get("p50", math.nan) if rec else math.nan,
+        "first_retarget_change_pct_p05": ch.p05,
+        "first_retarget_change_pct_p50": ch.p50,
+        "first_retarget_change_pct_p95": ch.p95,
+        "p_first_drop_10pct": drops.p_first_retarget["10"],
+        "p_any_drop_10pct": drops.p_any_retarget["10"],
+        "end_price_usd_p50": s.end["price_usd"].p50,
+        "end_hashrate_ths_p50": s.end["hashrate_ths"].p50,
+        "end_difficulty_p50": s.end["difficulty"].p50,
+        "offline_share_max_p50": s.offline_share.max_over_horizon.p50,
+        "sold_btc_total_p50": s.miner_btc_sold.total_btc.p50,
+        "forced_btc_mean": s.miner_btc_sold.forced_btc.mean,
+        "max_drawdown_on_p50": amp.max_drawdown_on.p50,
+        "max_drawdown_off_p50": amp.max_drawdown_off.p50,
+        "vol_ratio_mean": amp.vol_ratio_mean,
+        "recovery_days_p50": s.hashrate_recovery.days_from_start.p50,
     }
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from hashrisk.economics.machine import MachineEconomics
 
 MAX_PRICE_USD = 1e8
 """Largest BTC price the API accepts [USD/BTC]."""
@@ -85,24 +87,12 @@ class CostCurveOut(BaseModel):
     points: list[CurvePoint]
 
 
-class BreakevenOut(BaseModel):
-    """One machine's economics (``hashrisk breakeven``)."""
-
-    model: str
-    maker: str
-    hashrate_ths: float
-    power_w: float
-    efficiency_j_per_th: float
-    source: str
-    date: dt.date
-    price_usd: float
-    power_price_usd_per_kwh: float
-    pue: float
-    hashprice_usd_per_ph_day: float
-    daily_revenue_usd: float
-    daily_profit_usd: float
-    breakeven_power_price_usd_per_kwh: float
-    breakeven_price_usd: float
+BreakevenOut: type[BaseModel] = create_model(
+    "BreakevenOut",
+    __doc__="One machine's economics (``hashrisk breakeven``).",
+    **{name: (hint, ...) for name, hint in get_type_hints(MachineEconomics).items()},  # type: ignore[call-overload]
+)
+"""Fields and types of :class:`hashrisk.economics.machine.MachineEconomics`."""
 
 
 class AdjustmentOut(BaseModel):

@@ -1,5 +1,6 @@
-"""The next difficulty adjustment as the report and the web API state it: from stored blocks when the store
-holds the period in progress, else from the snapshot alone, saying which facts are known and what is assumed.
+"""The next difficulty adjustment as the report and the web API state it: from stored blocks when the caller
+passes the period in progress (read from the store by the shell), else from the snapshot alone, saying which
+facts are known and what is assumed. No I/O: the shells pass the stored frames in.
 
 Both paths call :func:`hashrisk.chain.estimate.estimate_next_adjustment` (Gamma-Poisson estimate pushed
 through the consensus retarget rule); they differ only in what they feed it:
@@ -30,16 +31,13 @@ from hashrisk.chain.estimate import (
     prior_interval_from_previous_epoch,
 )
 from hashrisk.chain.pow import (
-    RETARGET_INTERVAL_BLOCKS,
-    TARGET_SPACING_S,
     bits_to_difficulty,
     difficulty_to_target,
     hashrate_ths_from_difficulty,
     target_to_bits,
 )
+from hashrisk.constants import RETARGET_INTERVAL_BLOCKS, SECONDS_PER_DAY, TARGET_SPACING_S, TH_PER_EH
 from hashrisk.data.snapshot import NetworkSnapshot
-
-SECONDS_PER_DAY = 86_400
 
 
 @dataclass(frozen=True)
@@ -202,7 +200,8 @@ def _from_blocks(
 
     known = (
         f"difficulty in force {bits_to_difficulty(bits):,.0f} (nBits 0x{bits:08x}, stored block {last:,})",
-        f"period from height {h0:,} (mined {utc(t0)}); new difficulty from height {h0 + 2016:,}",
+        f"period from height {h0:,} (mined {utc(t0)}); "
+        f"new difficulty from height {h0 + RETARGET_INTERVAL_BLOCKS:,}",
         f"{n:,} of 2,016 blocks mined by block {last:,} ({utc(last_time)}; source: {src})",
     )
     assumed = (
@@ -260,9 +259,10 @@ def next_adjustment(
     src = snapshot.sources
     known = (
         f"difficulty in force {snapshot.difficulty:,.0f} ({src.get('difficulty', 'snapshot')})",
-        f"height {snapshot.height:,}: period from height {h0:,}, new difficulty from height {h0 + 2016:,} "
+        f"height {snapshot.height:,}: period from height {h0:,}, "
+        f"new difficulty from height {h0 + RETARGET_INTERVAL_BLOCKS:,} "
         f"({src.get('height', 'snapshot')})",
-        f"network hashrate {snapshot.hashrate_ths / 1e6:,.1f} EH/s ({src.get('hashrate_ths', 'snapshot')})",
+        f"network hashrate {snapshot.hashrate_ths / TH_PER_EH:,.1f} EH/s ({src.get('hashrate_ths', 'snapshot')})",
     )
     observed = (
         "the period has only its first block, so the estimate is the prior alone"

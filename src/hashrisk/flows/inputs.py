@@ -1,4 +1,6 @@
-"""Shared plumbing of the flow and HPC input files: YAML/JSON text -> validated pydantic model, packaged defaults.
+"""Input files of the flows and of the AI/HPC model: YAML/JSON text -> validated pydantic model, packaged defaults.
+
+Public helpers shared by :mod:`hashrisk.flows` and :mod:`hashrisk.hpc` (and the provenance tests).
 
 Every default number in a packaged input file carries a provenance string in the file's ``sources`` table,
 keyed by the dotted path of the field, starting with ``fact:`` (with the source and its date) or
@@ -13,23 +15,12 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from hashrisk.errors import InputError, input_error_from_pydantic
+from hashrisk.errors import InputError, from_validation_error
 
 M = TypeVar("M", bound=BaseModel)
 
 PROVENANCE_PREFIXES = ("fact:", "assumption:")
 """Every provenance string of a packaged default starts with one of these."""
-
-
-def validation_error(exc: ValidationError, origin: str, root: str = "") -> InputError:
-    """The first pydantic error as an :class:`InputError` naming the field by dotted path (and row index)."""
-    err = exc.errors()[0]
-    inner = (err.get("ctx") or {}).get("error")
-    if isinstance(inner, InputError):
-        return inner
-    loc = ".".join(str(p) for p in err["loc"])
-    field = ".".join(p for p in (root, loc) if p) or root or "input"
-    return input_error_from_pydantic(err, field, origin)
 
 
 def parse_yaml_mapping(text: str, origin: str, field: str) -> dict[str, Any]:
@@ -48,7 +39,7 @@ def model_from_dict(cls: type[M], raw: Any, origin: str) -> M:
     try:
         return cls.model_validate(raw)
     except ValidationError as exc:
-        raise validation_error(exc, origin) from None
+        raise from_validation_error(exc, origin) from None
 
 
 def model_from_yaml(cls: type[M], text: str, origin: str, field: str) -> M:
