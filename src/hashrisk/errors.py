@@ -11,6 +11,19 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
+MAX_SHOWN_CHARS = 80
+"""Longest value quoted in an error message [characters]; longer values are cut (with their length said)."""
+MAX_SHOWN_TEXT_CHARS = 240
+"""Longest text value (a file name, an option given on the command line) quoted in an error message."""
+
+
+def shown(value: Any, limit: int = MAX_SHOWN_CHARS) -> str:
+    """``repr(value)`` cut to about `limit` characters, for an error message."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 20]}... ({len(text):,} characters)"
+
 
 class HashriskError(Exception):
     """Base class of every error hashrisk raises on purpose."""
@@ -36,7 +49,8 @@ class InputError(HashriskError, ValueError):
         self.value = value
         self.allowed = allowed
         self.hint = hint
-        message = f"{field}: got {value!r}; allowed: {allowed}"
+        limit = MAX_SHOWN_TEXT_CHARS if isinstance(value, str) else MAX_SHOWN_CHARS
+        message = f"{field}: got {shown(value, limit)}; allowed: {allowed}"
         if hint:
             message += f" ({hint})"
         super().__init__(message)
@@ -68,6 +82,10 @@ def input_error_from_pydantic(err: Mapping[str, Any], field: str, origin: str) -
         value = f"[{', '.join(map(str, value[:3]))}, ...] ({len(value)} values)"
     elif isinstance(value, dict):
         value = f"{{{', '.join(list(map(str, value))[:6])}}}"
+    if isinstance(value, str) and len(value) > MAX_SHOWN_CHARS:
+        value = f"{value[: MAX_SHOWN_CHARS - 20]}... ({len(value):,} characters)"
+    elif len(repr(value)) > MAX_SHOWN_CHARS:
+        value = shown(value)
     msg = str(err["msg"]).removeprefix("Value error, ")
     return InputError(field, value, f"{msg} (in {origin})")
 

@@ -234,7 +234,7 @@ def test_hashrisk_csv_negative_value(tmp_path: Path) -> None:
     path.write_text("date,price_usd,fees_btc\n2024-01-01,1,1\n2024-01-02,2,-0.5\n")
     with pytest.raises(InputError) as info:
         read_file(path, format="hashrisk-csv")
-    assert info.value.field == "neg.csv: fees_btc" and info.value.value == -0.5
+    assert info.value.field == "neg.csv: fees_btc" and info.value.value == "-0.5"  # the text as in the file
     assert "date=2024-01-02 (line 3)" in str(info.value)
 
 

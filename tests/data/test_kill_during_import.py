@@ -38,7 +38,7 @@ _WRITER = textwrap.dedent(
     n = int(sys.argv[2])
     heights = np.arange(n)
     batch = pd.DataFrame({"height": heights, "difficulty": 2.0, "fees_sats": 7, "tx_count": 2,
-                          "time": 1_231_006_505 + 600 * heights})
+                          "time": 1_231_006_505 + 300 * heights})
     with Store(sys.argv[1]) as store:
         store.upsert_blocks(batch, "new")
     print("closed", flush=True)
@@ -54,7 +54,7 @@ def _old_batch(home: Path) -> None:
             "difficulty": 1.0,
             "fees_sats": 0,
             "tx_count": 1,
-            "time": 1_231_006_505 + 600 * heights,
+            "time": 1_231_006_505 + 300 * heights,
         }
     )
     with Store(home) as store:

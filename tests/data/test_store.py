@@ -398,8 +398,9 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
 
 def test_not_a_duckdb_file(tmp_path: Path) -> None:
     (tmp_path / "hashrisk.duckdb").write_text("hello")
-    with pytest.raises(DataError, match="cannot open store"):
+    with pytest.raises(DataError, match="is damaged .not a DuckDB database file"):
         Store(tmp_path)
+    assert (tmp_path / "hashrisk.duckdb").read_text() == "hello"
 
 
 # ---------------------------------------------------------------------------------------------- locking
@@ -548,7 +549,7 @@ def test_store_queries_for_the_snapshot_builder(store: Store) -> None:
 
 
 def test_module_exports_the_documented_api() -> None:
-    for name in ("default_home", "Store"):
+    for name in ("default_home", "store_path", "Store", "StoreDamagedError", "check_store_file"):
         assert hasattr(store_mod, name)
     assert hasattr(stored_snapshot, "snapshot_for_date")
     for method in (
@@ -565,5 +566,6 @@ def test_module_exports_the_documented_api() -> None:
         "retarget_in_force",
         "last_block_by",
         "daily_coverage",
+        "verify",
     ):
         assert callable(getattr(Store, method))

@@ -16,7 +16,8 @@ from hashrisk.web.app import create_app
 with warnings.catch_warnings():  # schemathesis drives the app through starlette's test client
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     schema = schemathesis.openapi.from_asgi(
-        "/openapi.json", create_app(home=Path(__file__).parent / "_no_store_here")
+        "/openapi.json",
+        create_app(home=Path(__file__).parent / "_no_store_here", allowed_hosts=["testserver"]),
     )
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")

@@ -15,4 +15,4 @@ def make_client(app: Any) -> TestClient:
         warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
         from fastapi.testclient import TestClient
 
-    return TestClient(app)
+    return TestClient(app, base_url="http://127.0.0.1")

@@ -42,7 +42,7 @@ DIFF1_TARGET = 0xFFFF << 208
 FloatArray = npt.NDArray[np.float64]
 ArrayLike = float | npt.ArrayLike
 F = TypeVar("F", bound=Callable[..., Any])
-POW_LIMIT_BIT_LENGTH = 224
+POW_LIMIT_BIT_LENGTH = POW_LIMIT.bit_length()
 """Bit length of :data:`POW_LIMIT`."""
 
 KERNEL_FUNCTIONS: list[Callable[..., Any]] = []

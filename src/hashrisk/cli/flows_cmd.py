@@ -15,6 +15,8 @@ from rich.table import Table
 
 from hashrisk.cli.common import (
     JSON_OPTION,
+    MAX_CSV_FILE_BYTES,
+    MAX_TEXT_FILE_BYTES,
     console,
     emit_json,
     err_console,
@@ -45,7 +47,10 @@ def _warn(text: str) -> None:
 
 def _load_miners(path: Path) -> MinersData:
     fmt = miners_format(path)
-    return miners_from_text(read_user_text(path, "miners", f"{fmt.upper()} file"), fmt, origin=path.name)
+    limit = MAX_CSV_FILE_BYTES if fmt == "csv" else MAX_TEXT_FILE_BYTES
+    return miners_from_text(
+        read_user_text(path, "miners", f"{fmt.upper()} file", limit), fmt, origin=path.name
+    )
 
 
 # ------------------------------------------------------------------------------------------- miners

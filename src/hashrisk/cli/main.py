@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import pandas as pd
 import typer
 from rich.table import Table
 
@@ -16,11 +15,13 @@ from hashrisk.chain.subsidy import block_subsidy_sats, next_halving_height
 from hashrisk.cli import analytics_cmd, flows_cmd, report_cmd
 from hashrisk.cli.common import (
     JSON_OPTION,
+    OneLineErrorGroup,
     console,
     emit_json,
     handle_errors,
     read_user_text,
     resolve_snapshot,
+    unix_time,
 )
 from hashrisk.cli.data_cmd import data_app
 from hashrisk.cli.sim_cmd import register_sim_commands
@@ -29,11 +30,12 @@ from hashrisk.constants import SATS_PER_BTC
 from hashrisk.display import eh_s, pct, usd
 from hashrisk.economics.catalog import load_catalog
 from hashrisk.economics.cost import production_cost
-from hashrisk.economics.fleet import FleetSpec, build_fleet
+from hashrisk.economics.fleet import FleetSpec, build_fleet, dated_fleet_spec
 from hashrisk.economics.machine import machine_economics
 from hashrisk.errors import InputError
 
 app = typer.Typer(
+    cls=OneLineErrorGroup,
     name="hashrisk",
     help="Bitcoin mining economics: production cost, cost curve, breakevens, consensus rules.",
     no_args_is_help=True,
@@ -102,7 +104,10 @@ def cost(
     home: Path | None = HOME_OPTION,
     json_out: bool = JSON_OPTION,
 ) -> None:
-    """Production cost per BTC, cost curve and the share of hashrate underwater."""
+    """Production cost per BTC, cost curve and the share of hashrate underwater.
+
+    With --date of a stored day, the fleet is the vintage fleet of that day (catalog machines of its time).
+    """
     snap = resolve_snapshot(
         snapshot,
         date,
@@ -112,7 +117,9 @@ def cost(
         hashrate_ths=hashrate_ths,
         fees_btc_per_block=fees,
     )
-    fleet = build_fleet(_fleet_spec(fleet_file), snap.hashrate_ths)
+    stored = date is not None and snap.date.isoformat() == date  # not the embedded fallback
+    spec = _fleet_spec(fleet_file) if fleet_file is not None or not stored else dated_fleet_spec(snap.date)
+    fleet = build_fleet(spec, snap.hashrate_ths)
     result = production_cost(snap, fleet, power_price)
     summary = result.summary()
     if json_out:
@@ -237,13 +244,7 @@ def _int(value: str, field: str) -> int:
     try:
         return int(value, 0)
     except ValueError:
-        pass
-    try:
-        ts = pd.Timestamp(value)
-    except ValueError:
-        raise InputError(field, value, "an integer (decimal or 0x hex) or an ISO date-time") from None
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
-    return int(ts.timestamp())
+        raise InputError(field, value, "an integer (decimal or 0x hex)") from None
 
 
 @chain_app.command("next-bits")
@@ -260,7 +261,7 @@ def chain_next_bits(
 ) -> None:
     """New nBits after a retarget (Bitcoin Core CalculateNextWorkRequired)."""
     old = _int(bits, "bits")
-    new = next_bits(old, _int(first_time, "first_time"), _int(last_time, "last_time"))
+    new = next_bits(old, unix_time(first_time, "--first-time"), unix_time(last_time, "--last-time"))
     if json_out:
         change = bits_to_difficulty(new) / bits_to_difficulty(old) - 1
         emit_json({"bits": f"0x{new:08x}", "difficulty": bits_to_difficulty(new), "change_pct": 100 * change})
@@ -309,13 +310,13 @@ def chain_estimate(
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Estimate the next difficulty adjustment from an epoch in progress."""
-    now_s = _int(now, "now") if now is not None else int(dt.datetime.now(dt.UTC).timestamp())
+    now_s = unix_time(now, "--now") if now is not None else int(dt.datetime.now(dt.UTC).timestamp())
     est = estimate_next_adjustment(
         _int(bits, "bits"),
-        _int(epoch_start_time, "epoch_start_time"),
+        unix_time(epoch_start_time, "--epoch-start-time"),
         blocks_mined,
         now_s,
-        last_block_time=None if last_block_time is None else _int(last_block_time, "last_block_time"),
+        last_block_time=None if last_block_time is None else unix_time(last_block_time, "--last-block-time"),
         epoch_start_height=epoch_start_height,
         prior_interval_s=prior_interval,
     )

@@ -13,7 +13,8 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from hashrisk.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors, read_user_text
+from hashrisk.cli import common
+from hashrisk.cli.common import JSON_OPTION, YES_OPTION, console, emit_json, err_console, handle_errors
 from hashrisk.economics.fleet import FleetSpec
 from hashrisk.errors import InputError
 
@@ -50,15 +51,21 @@ def report_command(
         help="Simulation kernel: numpy (no compilation; default) or numba (compiled, faster for many paths).",
     ),
     home: Path | None = HOME_OPTION,
+    yes: bool = YES_OPTION,
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Write the desk report: headline, cost, cost curve, difficulty, stress, sensitivity, AI/HPC, flows,
     counterpoints, what remains uncertain, provenance (HTML, or Markdown with SVG charts)."""
+    from hashrisk.cli.sim_cmd import scenario_work
     from hashrisk.report import build_report, load_context, write_report
     from hashrisk.report.build import infer_format
+    from hashrisk.report.context import STRESS_HORIZON_DAYS, STRESS_SHOCKS
     from hashrisk.report.model import Skipped
+    from hashrisk.sim.scenario import Scenario
 
     t0 = time.perf_counter()
+    stress = {"paths": paths, "horizon_days": STRESS_HORIZON_DAYS}
+    common.check_work(len(STRESS_SHOCKS) * scenario_work(Scenario(), stress), yes, "--paths", paths)
     if backend not in ("numpy", "numba"):
         raise InputError("--backend", backend, "numpy or numba")
     target = out if out is not None else Path("report.md" if fmt == "md" else "report.html")
@@ -66,7 +73,7 @@ def report_command(
     spec = origin = None
     if fleet_file is not None:
         spec = FleetSpec.from_toml_text(
-            read_user_text(fleet_file, "--fleet", "TOML file"), origin=str(fleet_file)
+            common.read_user_text(fleet_file, "--fleet", "TOML file"), origin=str(fleet_file)
         )
         origin = f"file {fleet_file}"
     ctx = load_context(
@@ -108,6 +115,12 @@ def _is_loopback(host: str) -> bool:
 def serve_command(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (default: localhost only)."),
     port: int = typer.Option(8000, "--port", help="TCP port."),
+    allowed_host: list[str] | None = typer.Option(
+        None,
+        "--allowed-host",
+        help="Host name the API answers besides --host and localhost (repeatable); requests naming any "
+        "other Host get 400 (against DNS rebinding).",
+    ),
     home: Path | None = HOME_OPTION,
     json_out: bool = JSON_OPTION,
 ) -> None:
@@ -128,7 +141,7 @@ def serve_command(
             "this address can use it.",
             highlight=False,
         )
-    app = create_app(home=home)
+    app = create_app(home=home, allowed_hosts=[host, *(allowed_host or [])])
     url = f"http://{host}:{port}/"
     if json_out:
         emit_json({"url": url, "openapi": url + "openapi.json", "dashboard": url})

@@ -21,6 +21,10 @@ from rich.table import Table
 
 from hashrisk.cli.common import (
     JSON_OPTION,
+    MAX_CSV_FILE_BYTES,
+    MAX_TEXT_FILE_BYTES,
+    YES_OPTION,
+    check_work,
     console,
     emit_json,
     err_console,
@@ -54,7 +58,9 @@ scenario_app = typer.Typer(help="Write and check simulation scenarios.", no_args
 # ------------------------------------------------------------------------------------------- loading
 def load_price_csv(path: Path, field: str) -> tuple[list[Any], list[float]]:
     """Dates and prices of a ``date,price_usd`` CSV file (errors name `field`)."""
-    return parse_price_csv(read_user_text(path, field, "CSV file date,price_usd"), field=field)
+    return parse_price_csv(
+        read_user_text(path, field, "CSV file date,price_usd", MAX_CSV_FILE_BYTES), field=field
+    )
 
 
 def load_scenario(path: Path | None) -> Scenario:
@@ -72,7 +78,12 @@ def load_scenario(path: Path | None) -> Scenario:
         return Scenario()
     scenario = Scenario.from_yaml_text(read_user_text(path, "scenario", "YAML file"), origin=str(path))
     texts = {
-        ref.field: read_user_text(path.parent / ref.path, ref.field, ref.what)
+        ref.field: read_user_text(
+            path.parent / ref.path,
+            ref.field,
+            ref.what,
+            MAX_CSV_FILE_BYTES if ref.field == "price.csv" else MAX_TEXT_FILE_BYTES,
+        )
         for ref in file_references(scenario)
     }
     return with_referenced_files(scenario, texts, folder=path.parent)
@@ -183,6 +194,15 @@ class ParquetPathWriter:
 
 
 # ------------------------------------------------------------------------------------------- running
+def scenario_work(scenario: Scenario, point: dict[str, Any] | None = None) -> float:
+    """Estimated work of one run of `scenario` (with the parameters of a grid `point`) [cohort-path-days]."""
+    point = point or {}
+    cohorts = int(point.get("fleet.cohorts", scenario.fleet.cohorts))
+    deploy = bool(point.get("fleet.deploy.enabled", scenario.fleet.deploy.enabled))
+    paths = int(point.get("paths", scenario.paths))
+    return float(paths) * int(point.get("horizon_days", scenario.horizon_days)) * (cohorts + deploy)
+
+
 def check_backend(backend: str, field: str = "--backend") -> Backend:
     """A kernel name from the command line (numba, numpy or jax)."""
     if backend not in BACKENDS:
@@ -365,9 +385,13 @@ def simulate_command(
         None, "--out", help="Write every path's daily series to this Parquet file."
     ),
     backend: str = BACKEND_OPTION,
+    yes: bool = YES_OPTION,
     json_out: bool = JSON_OPTION,
 ) -> None:
-    """Monte-Carlo simulation of price, hashrate, difficulty, retargets and miners' sales."""
+    """Monte-Carlo simulation of price, hashrate, difficulty, retargets and miners' sales.
+
+    Runs estimated above MAX_WORK_COHORT_PATH_DAYS (paths x days x cohorts; about 60 s) need --yes.
+    """
     kernel = check_backend(backend)
     scenario = _apply_options(
         load_scenario(scenario_file),
@@ -378,6 +402,7 @@ def simulate_command(
         fleet=fleet,
         start=start,
     )
+    check_work(scenario_work(scenario), yes, "--paths", scenario.paths)
     scenario = fill_from_store(scenario, home)
     snapshot = _snapshot(scenario, home)
     res = _run(scenario, snapshot, show_progress=not json_out, out=out, backend=kernel)
@@ -427,6 +452,7 @@ def stress_command(
     seed: int | None = SEED_OPTION,
     start: str | None = START_OPTION,
     home: Path | None = HOME_OPTION,
+    yes: bool = YES_OPTION,
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Canned price shocks from the snapshot: hashrate offline, next retargets, BTC sold, amplification."""
@@ -442,6 +468,7 @@ def stress_command(
         fleet=None,
         start=start,
     )
+    check_work(len(shocks) * scenario_work(base), yes, "--paths", base.paths)
     snapshot = _snapshot(base, home)
     results = []
     for x in shocks:

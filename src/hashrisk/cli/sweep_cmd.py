@@ -12,7 +12,15 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from hashrisk.cli.common import JSON_OPTION, console, emit_json, handle_errors, read_user_text
+from hashrisk.cli.common import (
+    JSON_OPTION,
+    YES_OPTION,
+    check_work,
+    console,
+    emit_json,
+    handle_errors,
+    read_user_text,
+)
 from hashrisk.cli.sim_cmd import (
     FLEET_OPTION,
     HOME_OPTION,
@@ -21,6 +29,7 @@ from hashrisk.cli.sim_cmd import (
     fill_from_store,
     load_price_csv,
     load_scenario,
+    scenario_work,
 )
 from hashrisk.data.store import Store
 from hashrisk.data.stored_snapshot import snapshot_for_date
@@ -78,9 +87,11 @@ def sweep_command(
     paths: int | None = PATHS_OPTION,
     kernel: str = typer.Option("numba", "--kernel", help="Simulation kernel: numba, numpy or jax."),
     out: Path | None = typer.Option(None, "--out", help="Write the results table (.csv or .parquet)."),
+    yes: bool = YES_OPTION,
     json_out: bool = JSON_OPTION,
 ) -> None:
-    """Run a scenario over a grid of parameters; one row of results per grid point."""
+    """Run a scenario over a grid of parameters; one row of results per grid point (past about 60 s of
+    estimated work, --yes is needed)."""
     kernel_name = check_backend(kernel, "--kernel")
     grid = SweepGrid.from_yaml_text(read_user_text(grid_file, "grid", "YAML file"), origin=str(grid_file))
     base = load_scenario(grid_file.parent / grid.base if grid.base is not None else None)
@@ -89,12 +100,14 @@ def sweep_command(
         base = base.with_params({"paths": paths})
     if backend not in SWEEP_BACKENDS:
         raise InputError("--backend", backend, f"one of {', '.join(SWEEP_BACKENDS)}")
+    points = grid.points()
+    check_work(sum(scenario_work(base, p) for p in points), yes, "grid", f"{len(points):,} points")
     snapshot = None
     if base.start.start_date is not None:
         snapshot = snapshot_for_date(base.start.start_date)
     res = run_sweep(
         base,
-        grid.points(),
+        points,
         snapshot,
         backend=backend,
         workers=workers,
@@ -219,6 +232,7 @@ def backcast_command(
     fleet: Path | None = FLEET_OPTION,
     paths: int = typer.Option(BACKCAST_PATHS, "--paths", help="Monte-Carlo paths (block arrivals)."),
     home: Path | None = HOME_OPTION,
+    yes: bool = YES_OPTION,
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Simulate from a stored day on the real price path and compare each retarget with the real one."""
@@ -228,9 +242,10 @@ def backcast_command(
         raise InputError("--start", start, "a day as YYYY-MM-DD") from None
     if not 1 <= days <= 3650:
         raise InputError("--days", days, "a whole number of days in [1, 3650]")
+    base = load_scenario(scenario_file).with_params({"paths": paths})
+    check_work(scenario_work(base, {"horizon_days": days}), yes, "--paths", paths)
     daily, retargets = _stored_history(home)
     begin = _start(day, daily, retargets, home)
-    base = load_scenario(scenario_file).with_params({"paths": paths})
     if fleet is not None:
         from hashrisk.economics.fleet import FleetSpec
 
@@ -271,6 +286,7 @@ def calibrate_command(
     scheduler: str | None = SCHEDULER_OPTION,
     home: Path | None = HOME_OPTION,
     out: Path | None = typer.Option(None, "--out", help="Write the scored grid (.csv or .parquet)."),
+    yes: bool = YES_OPTION,
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Fit the fleet's behavioural parameters to stored history (retargets of backcast windows)."""
@@ -286,9 +302,12 @@ def calibrate_command(
         grid = SweepGrid.from_yaml_text(
             read_user_text(grid_file, "--grid", "YAML file"), str(grid_file)
         ).params
+    base = load_scenario(None).with_params({"paths": paths})
+    n_points = math.prod(len(v) for v in grid.values())
+    work = n_points * sum(scenario_work(base, {"horizon_days": n}) for _, n in specs)
+    check_work(work, yes, "--paths", paths)
     daily, retargets = _stored_history(home)
     prices = daily["price_usd"].dropna()
-    base = load_scenario(None).with_params({"paths": paths})
     windows = []
     for day, n in specs:
         begin = _start(day, daily, retargets, home)

@@ -58,7 +58,8 @@ from hashrisk.data.http import (
     require_mapping,
     source_meta,
 )
-from hashrisk.data.schema import DAILY, Column, as_date, coerce_frame
+from hashrisk.data.input_file import read_input_file
+from hashrisk.data.schema import DAILY, Column, as_date, coerce_frame, read_csv_records
 from hashrisk.errors import InputError
 
 SOURCE_NAME = "coinmetrics"
@@ -274,7 +275,9 @@ def read_coinmetrics(
     Parameters
     ----------
     path_or_buffer : path or file object
-        The CSV (``time`` or ``date`` column plus CM metrics; a UTF-8 BOM is accepted).
+        The CSV (``time`` or ``date`` column plus CM metrics; a UTF-8 BOM is accepted). A path must be a
+        regular file of at most :data:`~hashrisk.data.input_file.MAX_INPUT_BYTES`; the content must be whole
+        (:func:`~hashrisk.data.schema.read_csv_records`).
     source : str
         Provenance name for the rows.
 
@@ -284,7 +287,11 @@ def read_coinmetrics(
         See :func:`parse_coinmetrics_frame`.
     """
     origin = str(getattr(path_or_buffer, "name", path_or_buffer))
-    df = pd.read_csv(path_or_buffer, encoding="utf-8-sig", dtype={"time": str, "date": str, "asset": str})
+    if isinstance(path_or_buffer, str | os.PathLike):
+        content: str | bytes = read_input_file(path_or_buffer)
+    else:
+        content = path_or_buffer.read()
+    df = read_csv_records(content, origin)
     return parse_coinmetrics_frame(df, source, origin=origin, line_offset=2)
 
 

@@ -26,10 +26,17 @@ Formats (``--format`` on ``hashrisk data import``; detected from the content whe
 
 Reading never touches the store; :func:`import_file` validates every batch before it writes, and writes
 all of a file's batches in one transaction.
+
+Bad input never reaches the store: the path must be a regular file of at most :data:`MAX_INPUT_BYTES`
+(256 MiB; not a directory, a device such as ``/dev/zero`` or a FIFO), read once; a CSV must be whole (every
+record as many fields as the header, the last line ending with a line break: see
+:func:`hashrisk.data.schema.read_csv_records`), JSON and Parquet complete; numbers finite (``NaN``, ``inf``
+are refused), days from the genesis block (2009-01-03) to today (UTC). Any error rejects the whole file.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -37,11 +44,26 @@ from typing import Any, Literal, cast, get_args
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from hashrisk.constants import HASHES_PER_TH
 from hashrisk.data import mempool
 from hashrisk.data.coinmetrics import parse_coinmetrics_frame
-from hashrisk.data.schema import DAILY, SPECS, TableName, TableSpec, Where, check_unique, coerce_frame
+from hashrisk.data.input_file import MAX_INPUT_BYTES as MAX_INPUT_BYTES  # re-exported: the import size limit
+from hashrisk.data.input_file import read_input_file
+from hashrisk.data.schema import (
+    DAILY,
+    SPECS,
+    TableName,
+    TableSpec,
+    Where,
+    check_unique,
+    coerce_frame,
+    loads_json,
+    read_csv_records,
+)
 from hashrisk.data.store import Store
 from hashrisk.errors import DataError, InputError
 
@@ -67,9 +89,8 @@ _BOOKKEEPING = frozenset({"source", "fetched_at"})
 
 
 # ---------------------------------------------------------------------------------------------- detection
-def _csv_header(path: Path) -> list[str]:
-    with path.open("r", encoding="utf-8-sig", errors="replace") as handle:
-        first = handle.readline()
+def _csv_header(data: bytes) -> list[str]:
+    first = data.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
     return [c.strip().strip('"') for c in first.strip().split(",")]
 
 
@@ -94,13 +115,18 @@ def detect_format(path: str | os.PathLike[str]) -> FileFormat:
     Raises
     ------
     InputError
-        If the file is missing or in none of :data:`FORMATS`.
+        If the file is missing, not a regular file of at most :data:`MAX_INPUT_BYTES`, or in none of
+        :data:`FORMATS`.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("file", str(path), "an existing file")
-    with path.open("rb") as handle:
-        head = handle.read(4096)
+    return _detect(read_input_file(path, head=_HEAD_BYTES), Path(path).name)
+
+
+_HEAD_BYTES = 64 * 1024
+"""Bytes read to detect a format (the header line must fit)."""
+
+
+def _detect(head: bytes, name: str) -> FileFormat:
+    """The format of a file whose first bytes are `head`."""
     if head.startswith(b"PAR1"):
         return "parquet"
     text = head.decode("utf-8-sig", errors="replace").lstrip()
@@ -108,19 +134,19 @@ def detect_format(path: str | os.PathLike[str]) -> FileFormat:
         if '"hashrates"' in text or '"difficulty"' in text:
             return "mempool-hashrate-json"
         raise InputError(
-            f"{path.name}: format",
+            f"{name}: format",
             "JSON",
             f"one of {list(FORMATS)}",
             hint="JSON is read only in the mempool.space /api/v1/mining/hashrate shape",
         )
-    header = _csv_header(path)
+    header = _csv_header(head)
     layout = _layout(header)
     if layout == "coinmetrics":
         return "coinmetrics-csv"
     if layout is not None:
         return "hashrisk-csv"
     raise InputError(
-        f"{path.name}: format",
+        f"{name}: format",
         ",".join(header)[:200],
         f"one of {list(FORMATS)}",
         hint="a CSV needs a 'date' or 'time' column plus Coin Metrics metrics (PriceUSD, HashRate, ...) "
@@ -246,22 +272,31 @@ def read_file(
     Raises
     ------
     InputError
-        Missing file, unknown format, missing columns, unparseable dates or negative values: the message
-        names the file, the column, the line or date, the value and what is allowed.
+        Not a regular file of at most :data:`MAX_INPUT_BYTES` (a directory, ``/dev/zero``, a FIFO), unknown
+        format, a file cut short (a CSV record with missing fields, a last line without its line break,
+        truncated JSON or Parquet), missing columns, unparseable, non-finite (NaN, inf) or out-of-range
+        values, days outside genesis..today: the message names the file, the column, the line or date, the
+        value and what is allowed.
     """
     file = Path(path)
     if format is not None and format not in FORMATS:
         raise InputError("format", format, f"one of {list(FORMATS)}")
-    fmt: str = format or detect_format(file)
-    if not file.is_file():
-        raise InputError("file", str(file), "an existing file")
+    data = read_input_file(file)  # read once: what was detected is what is parsed
+    fmt: str = format or _detect(data[:_HEAD_BYTES], file.name)
     name = file.name
     tables: dict[str, pd.DataFrame] = {}
     if fmt == "mempool-hashrate-json":
         try:
-            payload = json.loads(file.read_text(encoding="utf-8-sig"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"{name}: content", str(exc)[:120], "valid JSON") from None
+            payload = loads_json(data)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"{name}: line {exc.lineno} column {exc.colno}",
+                exc.msg,
+                "complete, valid JSON",
+                hint=f"char {exc.pos} of {len(data)}; a file cut short ends inside a value",
+            ) from None
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise InputError(f"{name}: content", str(exc)[:120], "valid JSON with finite numbers") from None
         try:
             frame, retargets = mempool.parse_mempool_hashrate(payload)
         except InputError as exc:
@@ -278,7 +313,7 @@ def read_file(
             "current_difficulty": _number(payload.get("currentDifficulty"), 1.0),
         }
     else:
-        raw = _read_table(file, fmt)
+        raw = _read_table(data, name, fmt)
         offset = 2 if fmt.endswith("-csv") else None
         layout = _layout([str(c) for c in raw.columns])
         if fmt == "coinmetrics-csv" or (fmt == "parquet" and layout == "coinmetrics"):
@@ -298,26 +333,23 @@ def _number(value: Any, scale: float) -> float | None:
         return None
 
 
-def _read_table(file: Path, fmt: str) -> pd.DataFrame:
+def _read_table(data: bytes, name: str, fmt: str) -> pd.DataFrame:
+    if fmt != "parquet":
+        return read_csv_records(data, name)
     try:
-        if fmt == "parquet":
-            return pd.read_parquet(file)
-        return pd.read_csv(
-            file,
-            encoding="utf-8-sig",
-            dtype={
-                "date": str,
-                "time": str,
-                "asset": str,
-                "source": str,
-                "hash": str,
-                "bits": str,
-                "chainwork": str,
-                "target": str,
-            },
-        )
-    except (ValueError, OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"{file.name}: content", str(exc)[:160], f"a readable {fmt} file") from None
+        table = pq.read_table(io.BytesIO(data))
+    except (ValueError, OSError, pa.ArrowException) as exc:
+        raise InputError(
+            f"{name}: content", str(exc)[:160], "a complete Parquet file", hint="truncated or damaged?"
+        ) from None
+    for column, values in zip(table.column_names, table.columns, strict=True):
+        # NaN is a value in Parquet (not a null): refuse it like a NaN in a CSV
+        if pa.types.is_floating(values.type) and pc.any(pc.is_nan(values)).as_py():
+            raise InputError(
+                f"{name}: {column}", "NaN", "a finite number or null", hint="nothing was written"
+            )
+    frame: pd.DataFrame = table.to_pandas()
+    return frame
 
 
 # ---------------------------------------------------------------------------------------------- import

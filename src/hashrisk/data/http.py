@@ -33,6 +33,7 @@ import httpx
 import numpy as np
 import pandas as pd
 
+from hashrisk.data.schema import loads_json
 from hashrisk.errors import DataError, InputError
 
 __all__ = [
@@ -432,7 +433,7 @@ class HttpClient:
         """Decode a response body as JSON, or raise `PayloadError` naming the URL and the position."""
         url = str(response.request.url) if response.request is not None else "<unknown url>"
         try:
-            return json.loads(response.content)
+            return loads_json(response.content)
         except json.JSONDecodeError as exc:
             raise PayloadError(
                 self.source,
@@ -444,6 +445,8 @@ class HttpClient:
             raise PayloadError(
                 self.source, _redact(url), "<body>", f"not UTF-8 text ({exc.reason})"
             ) from None
+        except ValueError as exc:  # NaN, Infinity, 1e999
+            raise PayloadError(self.source, _redact(url), "<body>", f"not valid JSON ({exc})") from None
 
 
 @dataclass(frozen=True)

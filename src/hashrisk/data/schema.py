@@ -43,7 +43,10 @@ Source names understood by the preference order (:data:`SOURCE_PREFERENCE`): ``c
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import json
 import math
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -51,6 +54,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from hashrisk.chain.subsidy import GENESIS_DATE
 from hashrisk.constants import RETARGET_INTERVAL_BLOCKS
 from hashrisk.errors import InputError
 
@@ -58,6 +62,9 @@ TableName = Literal["daily", "blocks", "retargets"]
 TABLES: tuple[TableName, ...] = ("daily", "blocks", "retargets")
 SOURCE_PREFERENCE: tuple[str, ...] = ("coinmetrics", "blockchain", "mempool")
 """Preferred daily sources, best first; any other source ranks after these (alphabetically)."""
+MAX_FUTURE_BLOCK_TIME_S = 2 * 60 * 60
+"""A block's time may be at most this far after the network's time (consensus rule) [s]; the latest time a
+stored timestamp may have, after now."""
 
 
 # ---------------------------------------------------------------------------------------------- schema
@@ -169,7 +176,13 @@ class TableSpec:
 _TIMESTAMP = "a UTC date-time (ISO string, datetime or unix seconds)"
 DAILY = TableSpec(
     "daily",
-    Column("date", "date", "a UTC calendar day (ISO date, time 00:00 if given)", "DATE", None),
+    Column(
+        "date",
+        "date",
+        f"a UTC calendar day (ISO date, time 00:00 if given) from {GENESIS_DATE} (the genesis block) to today",
+        "DATE",
+        None,
+    ),
     (
         Column("price_usd", "float", "a finite price > 0 [USD/BTC], or empty", "DOUBLE", 0.0, strict=True),
         Column("hashrate_ths", "float", "a finite hashrate >= 0 [TH/s], or empty", "DOUBLE"),
@@ -252,7 +265,7 @@ class Where:
     line_offset: int | None = None
 
 
-def _fail(col: Column, where: Where, raw: pd.Series, mask: Any) -> None:
+def _fail(col: Column, where: Where, raw: pd.Series, mask: Any, allowed: str | None = None) -> None:
     """Raise the InputError for the first True of `mask` (a boolean array), if any."""
     bad = np.flatnonzero(np.asarray(mask, dtype=bool))
     if bad.size == 0:
@@ -264,8 +277,26 @@ def _fail(col: Column, where: Where, raw: pd.Series, mask: Any) -> None:
     extra = f"; {bad.size} bad values in all" if bad.size > 1 else ""
     record = _record(where.keys, where.key_name, pos, where.line_offset)
     raise InputError(
-        where.field, value, col.allowed, hint=f"record {record}{where.context}{extra}; nothing was written"
+        where.field,
+        value,
+        allowed or col.allowed,
+        hint=f"record {record}{where.context}{extra}; nothing was written",
     )
+
+
+def chain_time_bounds(kind: Literal["date", "timestamp"]) -> tuple[pd.Timestamp, pd.Timestamp, str]:
+    """First and last allowed value (naive UTC) of a stored day or time, and the rule in words.
+
+    Days run from the genesis block's day (2009-01-03) to today (UTC); times from the start of that day to
+    :data:`MAX_FUTURE_BLOCK_TIME_S` after now (the consensus limit on a block's time).
+    """
+    now = pd.Timestamp.now(tz="UTC").tz_localize(None)
+    first = pd.Timestamp(GENESIS_DATE)
+    if kind == "date":
+        last = now.floor("D")
+        return first, last, f"a UTC day from {GENESIS_DATE} (the genesis block) to {last.date()} (today, UTC)"
+    last = now + pd.Timedelta(seconds=MAX_FUTURE_BLOCK_TIME_S)
+    return first, last, f"a UTC time from {GENESIS_DATE} (the genesis block) to 2 hours after now"
 
 
 def _blank_to_na(raw: pd.Series) -> pd.Series:
@@ -373,6 +404,8 @@ def coerce_column(col: Column, raw: pd.Series, where: Where) -> pd.Series:
         _fail(col, where, raw, present & out.isna().to_numpy())
         if col.kind == "date":
             _fail(col, where, raw, (out.notna() & out.ne(out.dt.floor("D"))).to_numpy())
+        first, last, allowed = chain_time_bounds(col.kind)
+        _fail(col, where, raw, (out.notna() & ((out < first) | (out > last))).to_numpy(), allowed)
         return out
     if col.kind in ("float", "int"):
         exact_ints = col.kind == "int" and pd.api.types.is_integer_dtype(raw.dtype)
@@ -552,3 +585,148 @@ def as_date(value: str | dt.date | dt.datetime | pd.Timestamp, field: str = "dat
         return dt.date.fromisoformat(str(value).strip()[:10])
     except ValueError:
         raise InputError(field, value, "an ISO date YYYY-MM-DD") from None
+
+
+# ---------------------------------------------------------------------------------------------- CSV records
+def _preview(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def read_csv_records(data: bytes | str, origin: str) -> pd.DataFrame:
+    """Parse a CSV file's content into a frame of text cells, after checking that every record is whole.
+
+    A file cut short (a partial download, a full disk, a copy interrupted) must never reach the store: a
+    value cut inside its field (a price of 64908.1 cut to 64) looks valid on its own. So:
+
+    - every record has exactly as many fields as the header (a short row is named by its first missing
+      field, a long one by its line);
+    - the last line ends with a line break. A final line without one is refused even when it has all its
+      fields, because the cut may have shortened its last field; if the line is complete, add the line break;
+    - the text is UTF-8 without NUL bytes, quotes are closed, header names are unique.
+
+    Cells are returned as text (``str``), an empty cell as missing; nothing else is read as missing, so that
+    ``NaN``, ``inf`` or ``NA`` reach :func:`coerce_column` and are refused where a number is required.
+
+    Parameters
+    ----------
+    data : bytes or str
+        The file's content (a UTF-8 BOM is allowed).
+    origin : str
+        The file's name, for errors.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per header name, one row per record (blank lines skipped), all cells ``str`` or NaN.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the line and the field, with what is allowed; nothing is read past the error.
+    """
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise InputError(
+                f"{origin}: line {line}", data[exc.start : exc.start + 8], "UTF-8 text", hint=exc.reason
+            ) from None
+    else:
+        text = data.removeprefix("\ufeff")
+    text = text.rstrip(" \t")  # spaces after the last line break are no line
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise InputError(
+            f"{origin}: line {line}",
+            "a NUL byte",
+            "CSV text without NUL bytes",
+            hint="the file looks damaged",
+        )
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [c.strip() for c in next((r for r in reader if r), [])]
+        if not header:
+            raise InputError(f"{origin}: header", "", "a header line naming the columns")
+        dup = next((c for c in header if header.count(c) > 1), None)
+        if dup is not None:
+            raise InputError(f"{origin}: header", dup, "unique column names", hint="line 1")
+        _check_last_line(origin, text, header)
+        for record in reader:
+            if record and len(record) != len(header):
+                _bad_record(origin, reader.line_num, header, record)
+    except csv.Error as exc:
+        raise InputError(
+            f"{origin}: line {reader.line_num}", str(exc), "well-formed CSV (every quoted field closed)"
+        ) from None
+    return pd.read_csv(
+        io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], skip_blank_lines=True
+    )
+
+
+def _check_last_line(origin: str, text: str, header: list[str]) -> None:
+    """Raise the InputError for a file whose last data line has no line break (a file cut short)."""
+    tail = text
+    if not tail.rstrip().count("\n") + tail.rstrip().count("\r") or tail.endswith(("\n", "\r")):
+        return  # a header alone, or a terminated last line
+    start = max(tail.rfind("\n"), tail.rfind("\r")) + 1
+    last = next(csv.reader([tail[start:]]), [])
+    column = header[min(len(last), len(header)) - 1] if last else header[0]
+    line = (tail.count("\n") or tail.count("\r")) + 1
+    raise InputError(
+        f"{origin}: line {line}, field {column}",
+        last[-1] if last else "",
+        "a complete last line, ending with a line break",
+        hint=f"the file ends inside this line ({len(last)} of {len(header)} fields) and looks cut short; "
+        "a cut can shorten the last field without a trace (64908.1 -> 64). If the line is complete, add a "
+        "line break at the end; nothing was written",
+    )
+
+
+def _bad_record(origin: str, line: int, header: list[str], record: list[str]) -> None:
+    """Raise the InputError for a record whose field count differs from the header's."""
+    fields = f"{len(header)} fields like the header ({_preview(','.join(header), 120)})"
+    shown = _preview(",".join(record))
+    if len(record) > len(header):
+        raise InputError(
+            f"{origin}: line {line}",
+            shown,
+            f"a complete record of {fields}",
+            hint=f"it has {len(record)} fields (an unquoted comma?); nothing was written",
+        )
+    raise InputError(
+        f"{origin}: line {line}, field {header[len(record)]}",
+        shown,
+        f"a complete record of {fields}",
+        hint=f"it has {len(record)}: the line is cut short; nothing was written",
+    )
+
+
+# ---------------------------------------------------------------------------------------------- JSON
+def _json_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _json_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} does not fit a finite double")
+    return value
+
+
+def loads_json(data: bytes | str) -> Any:
+    """Parse JSON strictly: only finite numbers (``NaN``, ``Infinity`` and ``1e999`` are refused).
+
+    Raises
+    ------
+    json.JSONDecodeError
+        Malformed or truncated JSON (``msg``, ``pos``, ``lineno``, ``colno`` say where).
+    ValueError
+        A non-finite number.
+    UnicodeDecodeError
+        Bytes that are not UTF-8 (a UTF-8 BOM is allowed).
+    """
+    if isinstance(data, bytes):
+        data = data.decode("utf-8-sig")
+    return json.loads(data, parse_constant=_json_constant, parse_float=_json_float)

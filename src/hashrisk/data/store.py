@@ -105,7 +105,95 @@ def _utc_now() -> dt.datetime:
 
 
 def _is_lock_error(exc: Exception) -> bool:
-    return "lock" in str(exc).lower()
+    text = str(exc).lower()  # not just "lock": a damaged file's messages name a "block"
+    return "could not set lock" in text or "conflicting lock" in text
+
+
+# ---------------------------------------------------------------------------------------------- damage
+DUCKDB_MAGIC = b"DUCK"
+"""Bytes 8..12 of every DuckDB database file."""
+DUCKDB_HEADER_BYTES = 3 * 4096
+"""A DuckDB file starts with a main header and two database headers of 4 KiB each; blocks follow."""
+_DAMAGE_TYPES: tuple[type[duckdb.Error], ...] = (
+    duckdb.SerializationException,
+    duckdb.InternalException,
+    duckdb.FatalException,
+)
+_DAMAGE_WORDS = (
+    "not a valid duckdb database file",
+    "corrupt",
+    "checksum",
+    "could not read enough bytes",
+    "invalidated",
+    "serializ",
+    "deserializ",
+)
+
+
+class StoreDamagedError(DataError):
+    """The store file exists but cannot be read as a hashrisk DuckDB file (truncated, overwritten, bit rot).
+
+    A :class:`~hashrisk.errors.DataError`, distinct from "nothing stored": callers that fall back to other data
+    when the store holds nothing for a day must let this one through.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The store file.
+    reason : str
+        What is wrong, in one line.
+    """
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f"the store file {path} is damaged ({reason}): restore it from a backup, or move it aside and "
+            "re-import (hashrisk data import / data fetch)"
+        )
+
+
+def _one_line(text: str, path: Path, limit: int = 160) -> str:
+    line = " ".join(str(text).replace(f'"{path}"', "the file").replace(str(path), "the file").split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def damage_reason(exc: BaseException, path: Path) -> str | None:
+    """One-line reason when `exc` (a DuckDB error) says the file at `path` is damaged, else None.
+
+    Damage is a serialization, internal or fatal error, or an error naming a corrupt file, a checksum
+    mismatch, a short read or an invalidated database. Lock conflicts and other errors (permissions, SQL) are
+    not damage.
+    """
+    if not isinstance(exc, duckdb.Error) or _is_lock_error(exc):
+        return None
+    text = str(exc)
+    lower = text.lower()
+    if isinstance(exc, _DAMAGE_TYPES) or any(word in lower for word in _DAMAGE_WORDS):
+        return _one_line(text, path)
+    return None
+
+
+def check_store_file(path: Path) -> None:
+    """Raise :class:`StoreDamagedError` unless `path` (which exists) looks like a DuckDB file.
+
+    Checked before DuckDB opens it, so that an empty or foreign file is never initialised as a new database:
+    a regular file of at least :data:`DUCKDB_HEADER_BYTES` bytes with the DuckDB magic bytes.
+    """
+    if not path.is_file():
+        raise StoreDamagedError(path, "not a regular file")
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except OSError as exc:
+        raise DataError(f"cannot read store {path}: {exc.strerror or exc}") from None
+    if size == 0:
+        raise StoreDamagedError(path, "0 bytes: empty")
+    if head[8:12] != DUCKDB_MAGIC:
+        raise StoreDamagedError(path, f"not a DuckDB database file: starts with {head[:12]!r}")
+    if size < DUCKDB_HEADER_BYTES:
+        raise StoreDamagedError(path, f"truncated: {size} bytes, less than a DuckDB header")
 
 
 def _retry_locked(
@@ -116,9 +204,12 @@ def _retry_locked(
     while True:
         try:
             return open_fn()
-        except duckdb.IOException as exc:
-            if not _is_lock_error(exc):
-                raise DataError(f"cannot open store {path}: {exc}") from None
+        except duckdb.Error as exc:
+            reason = damage_reason(exc, path)
+            if reason is not None:
+                raise StoreDamagedError(path, reason) from None
+            if not isinstance(exc, duckdb.IOException) or not _is_lock_error(exc):
+                raise DataError(f"cannot open store {path}: {_one_line(str(exc), path)}") from None
             if time.monotonic() >= deadline:
                 raise DataError(
                     f"store {path} is locked by another hashrisk process; retry later "
@@ -167,43 +258,76 @@ class Store:
         self.lock_timeout_s = lock_timeout_s
         self._con: duckdb.DuckDBPyConnection | None = None
         self._in_transaction = False
-        self._exists = self.path.exists()
+        self._exists = self.path.exists() or self.path.is_symlink()
         if read_only and not self._exists:
             self._con = duckdb.connect(":memory:")
             self._migrate()
             return
         if not read_only:
             self.home.mkdir(parents=True, exist_ok=True)
-        self._con = self._connect(read_only)
-        version = self.schema_version()
-        if version > SCHEMA_VERSION:
-            self.close()
-            raise DataError(
-                f"store {self.path} has schema version {version}, newer than this hashrisk understands "
-                f"({SCHEMA_VERSION}); upgrade hashrisk"
-            )
-        if version < SCHEMA_VERSION:
-            if read_only:  # migrate with a short writing open, then reopen read-only
+        self._open(read_only)
+        try:
+            version = self.schema_version()
+            if version > SCHEMA_VERSION:
+                raise DataError(
+                    f"store {self.path} has schema version {version}, newer than this hashrisk understands "
+                    f"({SCHEMA_VERSION}); upgrade hashrisk"
+                )
+            if version < SCHEMA_VERSION and read_only:  # migrate with a short writing open, reopen read-only
                 self.close()
                 with Store(home, read_only=False, lock_timeout_s=lock_timeout_s):
                     pass
-                self._con = self._connect(True)
-            else:
+                self._open(True)
+            elif version < SCHEMA_VERSION:
                 self._migrate()
+            if not read_only:
+                self.verify()  # never write into a damaged file
+        except BaseException:
+            self.close()
+            raise
 
-    def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+    def _open(self, read_only: bool) -> None:
+        """Open the file: the one path every :class:`Store` takes to its DuckDB file.
+
+        An existing file must look like a DuckDB file (:func:`check_store_file`) before DuckDB sees it, and be
+        as long as its header says; DuckDB's errors on a damaged file become :class:`StoreDamagedError`, a
+        lock held by another process is retried until `lock_timeout_s`. Opening never writes to a file that
+        fails these checks.
+        """
+        if self.path.exists() or self.path.is_symlink():
+            check_store_file(self.path)
         path = str(self.path)
+        shared = False
 
         def open_fn() -> duckdb.DuckDBPyConnection:
+            nonlocal shared
             try:
                 return duckdb.connect(path, read_only=read_only)
             except duckdb.ConnectionException as exc:
                 # this process already holds the file writable: share that instance instead
                 if read_only and "different configuration" in str(exc):
+                    shared = True
                     return duckdb.connect(path, read_only=False)
-                raise DataError(f"cannot open store {path}: {exc}") from None
+                raise DataError(f"cannot open store {path}: {_one_line(str(exc), self.path)}") from None
 
-        return _retry_locked(open_fn, self.path, self.lock_timeout_s)
+        self._con = _retry_locked(open_fn, self.path, self.lock_timeout_s)
+        if not shared:  # a file shorter than its header says has lost blocks, whichever ones a query reads
+            try:
+                # used blocks only: DuckDB may cut free blocks off the end of the file and still count them
+                block_size, blocks = self._fetch(
+                    "SELECT block_size, used_blocks FROM pragma_database_size() "
+                    "WHERE database_name = current_database()"
+                )[0]
+                size = self.path.stat().st_size
+            except BaseException:
+                self.close()
+                raise
+            expected = DUCKDB_HEADER_BYTES + int(blocks) * int(block_size)
+            if size < expected:
+                self.close()
+                raise StoreDamagedError(
+                    self.path, f"truncated: {size:,} bytes, its {blocks} blocks in use need {expected:,}"
+                )
 
     # ----------------------------------------------------------------------------- plumbing
     @property
@@ -231,8 +355,44 @@ class Store:
         mode = "read-only" if self.read_only else "read-write"
         return f"Store({str(self.path)!r}, {mode})"
 
+    @contextlib.contextmanager
+    def _guarded(self) -> Iterator[None]:
+        """Turn DuckDB's errors on a damaged file (checksums, short reads, ...) into StoreDamagedError."""
+        try:
+            yield
+        except duckdb.Error as exc:
+            reason = damage_reason(exc, self.path)
+            if reason is None:
+                raise
+            raise StoreDamagedError(self.path, reason) from None
+
+    def _sql(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Execute a statement (guarded)."""
+        with self._guarded():
+            self.con.execute(sql, list(params))
+
     def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return self.con.execute(sql, list(params)).fetchall()
+        """Rows of a query (guarded)."""
+        with self._guarded():
+            return self.con.execute(sql, list(params)).fetchall()
+
+    def _frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        """A query as a DataFrame (guarded)."""
+        with self._guarded():
+            return self.con.execute(sql, list(params)).df()
+
+    def verify(self) -> None:
+        """Read every stored value once, so that DuckDB checks the checksum of every block in use.
+
+        Raises
+        ------
+        StoreDamagedError
+            If a block fails its checksum or cannot be read.
+        """
+        tables = [r[0] for r in self._fetch("SELECT table_name FROM duckdb_tables() WHERE NOT temporary")]
+        for table in tables:
+            name = str(table).replace('"', '""')
+            self._fetch(f'SELECT count(*), bit_xor(hash(COLUMNS(*))) FROM "{name}"')
 
     def _check_writable(self) -> None:
         if self.read_only:
@@ -250,28 +410,22 @@ class Store:
         return int(row[0] or 0)
 
     def _migrate(self) -> None:
-        con = self.con
         current = self.schema_version()
         if current == 0:
-            con.execute(
+            self._sql(
                 "CREATE TABLE IF NOT EXISTS schema_version "
                 "(version INTEGER PRIMARY KEY, description VARCHAR, applied_at TIMESTAMP)"
             )
         for step in MIGRATIONS:
             if step.version <= current:
                 continue
-            con.begin()
-            try:
+            with self._atomic():
                 for statement in step.statements:
-                    con.execute(statement)
-                con.execute(
+                    self._sql(statement)
+                self._sql(
                     "INSERT INTO schema_version VALUES (?, ?, ?)",
                     [step.version, step.description, _utc_now()],
                 )
-                con.commit()
-            except Exception:
-                con.rollback()
-                raise
             log.info("store %s migrated to schema version %d", self.path, step.version)
 
     # ----------------------------------------------------------------------------- writes
@@ -343,14 +497,13 @@ class Store:
         cleaned = [(validate_frame(part, table, source), mode) for part, mode in steps]
         rows_in = len(cleaned[0][0])
         keys = [spec.key.name, "source"] if spec.source_in_key else [spec.key.name]
-        con = self.con
         try:
             with self.transaction():
                 # explicit types: DuckDB 2.0.0 miscounts DISTINCT on a `CREATE TABLE AS ... LIMIT 0` table
                 key_types = ", ".join(
                     f"{k} {spec.key.sql if k == spec.key.name else 'VARCHAR'}" for k in keys
                 )
-                con.execute(f"CREATE OR REPLACE TEMP TABLE _hashrisk_touched ({key_types})")
+                self._sql(f"CREATE OR REPLACE TEMP TABLE _hashrisk_touched ({key_types})")
                 for clean, mode in cleaned:
                     self._write(spec, clean, source, mode)
                 changed = int(
@@ -358,11 +511,11 @@ class Store:
                         f"SELECT count(*) FROM (SELECT DISTINCT {', '.join(keys)} FROM _hashrisk_touched)"
                     )[0][0]
                 )
-                con.execute(
+                self._sql(
                     "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?)",
                     [_utc_now(), table, source, origin, rows_in, changed],
                 )
-                con.execute("DROP TABLE _hashrisk_touched")
+                self._sql("DROP TABLE _hashrisk_touched")
         except duckdb.Error as exc:
             raise DataError(
                 f"writing {rows_in} {table} rows of {source!r} to {self.path} failed: {exc}"
@@ -404,7 +557,7 @@ class Store:
         con = self.con
         con.register("_hashrisk_batch", clean)
         try:
-            con.execute(
+            self._sql(
                 f"CREATE OR REPLACE TEMP TABLE _hashrisk_changed AS "
                 f"SELECT i.* FROM (SELECT {casts}, CAST(? AS VARCHAR) AS source FROM _hashrisk_batch) i "
                 f"LEFT JOIN {table} t ON {join} WHERE ({new_row}) OR {' OR '.join(tests) or 'FALSE'}",
@@ -416,14 +569,14 @@ class Store:
         log.debug("upsert %s (%s): writing %d of %d rows from %s", table, mode, changed, len(clean), source)
         if changed:
             insert_cols = [*cols, "source", "fetched_at"]
-            con.execute(
+            self._sql(
                 f"INSERT INTO {table} ({', '.join(insert_cols)}) "
                 f"SELECT {', '.join(insert_cols[:-1])}, ? FROM _hashrisk_changed "
                 f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {', '.join(setters)}",
                 [_utc_now()],
             )
-            con.execute(f"INSERT INTO _hashrisk_touched SELECT {', '.join(keys)} FROM _hashrisk_changed")
-        con.execute("DROP TABLE _hashrisk_changed")
+            self._sql(f"INSERT INTO _hashrisk_touched SELECT {', '.join(keys)} FROM _hashrisk_changed")
+        self._sql("DROP TABLE _hashrisk_changed")
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -436,17 +589,26 @@ class Store:
         ...     store.upsert_retargets(retargets, "mempool")
         """
         self._check_writable()
-        if self._in_transaction:
+        with self._atomic():
             yield self
+
+    @contextlib.contextmanager
+    def _atomic(self) -> Iterator[None]:
+        """BEGIN ... COMMIT (ROLLBACK on any error); joins the transaction already open."""
+        if self._in_transaction:
+            yield
             return
         con = self.con
-        con.begin()
+        with self._guarded():
+            con.begin()
         self._in_transaction = True
         try:
-            yield self
-            con.commit()
+            yield
+            with self._guarded():
+                con.commit()
         except BaseException:
-            con.rollback()
+            with contextlib.suppress(duckdb.Error):  # the error that got us here is the one to report
+                con.rollback()
             raise
         finally:
             self._in_transaction = False
@@ -464,7 +626,7 @@ class Store:
             raise InputError("from_height", from_height, "a whole block height >= 0")
         with self.transaction():
             n = int(self._fetch("SELECT count(*) FROM blocks WHERE height >= ?", [int(from_height)])[0][0])
-            self.con.execute("DELETE FROM blocks WHERE height >= ?", [int(from_height)])
+            self._sql("DELETE FROM blocks WHERE height >= ?", [int(from_height)])
         return n
 
     # ----------------------------------------------------------------------------- reads
@@ -506,7 +668,7 @@ class Store:
                 f"QUALIFY row_number() OVER (PARTITION BY date ORDER BY "
                 f"CASE source {rank} ELSE {len(SOURCE_PREFERENCE)} END, source) = 1 ORDER BY date"
             )
-        out = self.con.execute(sql, params).df()
+        out = self._frame(sql, params)
         out["date"] = _utc_index_values(out["date"])
         out["fetched_at"] = _utc_index_values(out["fetched_at"])
         out["blocks"] = out["blocks"].astype("Int64")
@@ -538,7 +700,7 @@ class Store:
             where.append("source = ?")
             params.append(source)
         cond = f"WHERE {' AND '.join(where)}" if where else ""
-        out = self.con.execute(f"SELECT * FROM {spec.name} {cond} ORDER BY height", params).df()
+        out = self._frame(f"SELECT * FROM {spec.name} {cond} ORDER BY height", params)
         for col in spec.values:
             if col.kind == "timestamp":
                 out[col.name] = _utc_index_values(out[col.name])
@@ -637,6 +799,7 @@ class Store:
             for ``blocks``/``retargets`` it is heights and missing heights (retargets step 2016).
             ``gaps`` lists at most `gaps_cap` inclusive ``[first, last]`` missing ranges.
         """
+        self.verify()
         tables: dict[str, Any] = {}
         for spec in (DAILY, BLOCKS, RETARGETS):
             key = spec.key.name
@@ -715,7 +878,7 @@ class Store:
             ", ".join(f"'0x' || {c.name} AS {c.name}" if c.kind == "u256" else c.name for c in spec.columns)
             + ", source, fetched_at"
         )
-        self.con.execute(f"COPY (SELECT {select} FROM {table} ORDER BY {order}) TO '{target}' ({options})")
+        self._sql(f"COPY (SELECT {select} FROM {table} ORDER BY {order}) TO '{target}' ({options})")
         return int(self._fetch(f"SELECT count(*) FROM {table}")[0][0])
 
 

@@ -250,6 +250,38 @@ def vintage_fleet_spec(
     )
 
 
+def check_catalog_date(day: Any) -> None:
+    """Refuse a day before the first release of the ASIC catalog, naming the field ``date``.
+
+    Raises
+    ------
+    InputError
+        ``no ASIC of the catalog was released by D; the catalog starts at YYYY-MM``.
+    """
+    first = load_catalog()["release_month"].min()
+    if day is None or pd.Period(day, freq="M") < first:
+        raise InputError(
+            "date",
+            str(day),
+            f"a day from {first} on (no ASIC of the catalog was released by {day}; the catalog starts at {first})",
+        )
+
+
+def dated_fleet_spec(day: Any | None, base: FleetSpec | None = None) -> FleetSpec:
+    """The fleet of a day: `base` (the default mid-2026 fleet) when `day` is None, else the vintage fleet of
+    the day (:func:`vintage_fleet_spec`): the machines of its time.
+
+    Raises
+    ------
+    InputError
+        Naming ``date``, for a day before the catalog's first release (see :func:`check_catalog_date`).
+    """
+    if day is None:
+        return base if base is not None else FleetSpec.default()
+    check_catalog_date(day)
+    return vintage_fleet_spec(day, base=base)
+
+
 @dataclass(frozen=True)
 class Fleet:
     """Cohort arrays (one element per cohort) and the cost assumptions.
@@ -387,6 +419,8 @@ def profitable_basket(
         If no catalog model is profitable at that power price.
     """
     frame = load_catalog(released_by) if catalog is None else catalog
+    if frame.empty:
+        check_catalog_date(released_by)
     eff = frame["efficiency_j_per_th"].to_numpy(float)
     out: dict[str, BasketBound] = {}
     for bound, pue in CBECI_PUE.items():
@@ -395,7 +429,8 @@ def profitable_basket(
             raise InputError(
                 "power_price_usd_per_kwh",
                 power_price_usd_per_kwh,
-                f"a power price at which at least one catalog model is profitable at PUE {pue}",
+                f"a power price at which at least one catalog model released by {released_by or 'now'} is "
+                f"profitable at PUE {pue}",
             )
         basket = eff[ok]
         pick = {"lower": basket.min(), "best_guess": basket.mean(), "upper": basket.max()}[bound]

@@ -12,9 +12,9 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
+from hashrisk._yaml import load_yaml
 from hashrisk.errors import InputError, from_validation_error
 
 M = TypeVar("M", bound=BaseModel)
@@ -25,10 +25,7 @@ PROVENANCE_PREFIXES = ("fact:", "assumption:")
 
 def parse_yaml_mapping(text: str, origin: str, field: str) -> dict[str, Any]:
     """A YAML (or JSON) document that must be a mapping; errors name `field` and `origin`."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InputError(field, origin, f"a valid YAML document ({exc})") from None
+    raw = load_yaml(text, field, origin)
     if not isinstance(raw, dict):
         raise InputError(field, origin, "a YAML mapping (key: value lines) at the top level")
     return raw

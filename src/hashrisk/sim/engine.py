@@ -6,7 +6,7 @@ Seeding (same seed, same result, whatever the chunk size; the three kernels agre
     which is ``SeedSequence(seed).spawn(n_blocks)[b].spawn(5)[v]``. Draws are made row by row, so a path's
     numbers depend only on the seed, its index and the horizon. Chunks are whole blocks.
 
-Memory (the 1,000,000 paths x 365 days goal is < 2 GB)
+Memory (the 1,000,000 paths x 365 days goal is < 1 GB)
     A chunk holds its random numbers (3 float64 per path-day) and its per-path daily series (5 float64 per
     path-day: one compiled kernel serves the engine and the exactness tests); the default chunk is sized to
     ~256 MB. After the kernel, the chunk is folded into per-day fixed-bin histograms (see

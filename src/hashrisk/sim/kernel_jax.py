@@ -37,14 +37,15 @@ from hashrisk.sim.arrays import (
     convert_setup,
 )
 from hashrisk.sim.model import run_xp, store_xp_results
+from hashrisk.sim.xp import DayStep, NumpyOps
 
 _UNROLL_COHORTS = 64
 """Up to this many cohorts the ordered sums are unrolled (fused); above, a scan keeps compile time flat."""
 _DTYPES: dict[type, Any] = {float: jnp.float64, int: jnp.int64, bool: jnp.bool_}
 
 
-class JaxOps:
-    """JAX backend of :func:`hashrisk.sim.model.run_xp` (see :class:`hashrisk.sim.xp.NumpyOps`)."""
+class JaxOps(NumpyOps):
+    """JAX backend of :func:`hashrisk.sim.model.run_xp` (what differs from :class:`hashrisk.sim.xp.NumpyOps`)."""
 
     xp: Any = jnp
 
@@ -73,28 +74,22 @@ class JaxOps:
         """``a.at[rows, cols].set(value)``, out-of-range columns dropped."""
         return a.at[rows, cols].set(value, mode="drop")
 
-    @staticmethod
-    def sum_cohorts(x: Any) -> Any:
+    @classmethod
+    def sum_cohorts(cls, x: Any) -> Any:
         """Sum over cohorts (last axis) one cohort after the other: the reference's summation order.
 
         Unrolled up to :data:`_UNROLL_COHORTS` cohorts; a ``lax.scan`` over cohorts (same order) above, so
         that 1,000 cohorts compile in seconds rather than a quarter of a minute.
         """
-        total = jnp.zeros(x.shape[:-1], x.dtype)
         if x.shape[-1] <= _UNROLL_COHORTS:
-            for c in range(x.shape[-1]):
-                total = total + x[..., c]
-            return total
-        total, _ = lax.scan(lambda acc, col: (acc + col, None), total, jnp.moveaxis(x, -1, 0))
+            return super().sum_cohorts(x)
+        total, _ = lax.scan(
+            lambda acc, col: (acc + col, None), jnp.zeros(x.shape[:-1], x.dtype), jnp.moveaxis(x, -1, 0)
+        )
         return total
 
     @staticmethod
-    def scan_days(
-        step: Callable[[Any, tuple[Any, ...]], tuple[Any, tuple[Any, ...]]],
-        state: Any,
-        xs: Sequence[Any],
-        n_days: int,
-    ) -> tuple[Any, tuple[Any, ...]]:
+    def scan_days(step: DayStep, state: Any, xs: Sequence[Any], n_days: int) -> tuple[Any, tuple[Any, ...]]:
         """``lax.scan`` over days (the columns of `xs`); the daily outputs come back as ``(P, D)``."""
         state, ys = lax.scan(step, state, (jnp.arange(n_days, dtype=jnp.int64), *(x.T for x in xs)))
         return state, tuple(y.T for y in ys)

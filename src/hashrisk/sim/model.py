@@ -101,6 +101,21 @@ def revenue_usd_per_ths_day(difficulty: Any, subsidy_btc: Any, fees_btc: Any, pr
 
 # ------------------------------------------------------------------------------------- one path (numba)
 @register_jitable
+def _price_track(
+    price: float, peak: float, mdd: float, m1: float, m2: float, lr: float
+) -> tuple[float, float, float, float, float]:
+    """One day of a price track: ``P' = P exp(lr)``, running peak and maximum drawdown, sums of ``lr`` and
+    ``lr^2`` (for the volatility)."""
+    price = price * math.exp(lr)
+    if price > peak:
+        peak = price
+    dd = 1.0 - price / peak
+    if dd > mdd:
+        mdd = dd
+    return price, peak, mdd, m1 + lr, m2 + lr * lr
+
+
+@register_jitable
 def run_path(p: int, s: Any, rnd: Any, out: Any, inv_k: Any) -> None:
     """Simulate path `p`: read row `p` of the random numbers `rnd`, write row `p` of `out`.
 
@@ -328,23 +343,8 @@ def run_path(p: int, s: Any, rnd: Any, out: Any, inv_k: Any) -> None:
                 net = sold - s.baseline_sold_btc
                 if net > 0.0:
                     impact = s.impact_k * s.impact_sigma_daily * math.sqrt(net * price / s.impact_volume_usd)
-            lr = r - impact
-            price = price * math.exp(lr)
-            s1 += lr
-            s2 += lr * lr
-            if price > peak:
-                peak = price
-            dd = 1.0 - price / peak
-            if dd > mdd:
-                mdd = dd
-            price_exo = price_exo * math.exp(r)
-            e1 += r
-            e2 += r * r
-            if price_exo > peak_exo:
-                peak_exo = price_exo
-            dd = 1.0 - price_exo / peak_exo
-            if dd > mdd_exo:
-                mdd_exo = dd
+            price, peak, mdd, s1, s2 = _price_track(price, peak, mdd, s1, s2, r - impact)
+            price_exo, peak_exo, mdd_exo, e1, e2 = _price_track(price_exo, peak_exo, mdd_exo, e1, e2, r)
         if bits != bits_day:
             diff = bits_to_difficulty_i64(bits)
             bits_day = bits

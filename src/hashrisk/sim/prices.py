@@ -65,33 +65,43 @@ def parse_price_csv(text: str, field: str = "price.csv") -> tuple[list[dt.date],
         If the header lacks ``date``/``price_usd``, a row does not parse, a price is not finite and > 0,
         or the dates are not consecutive days (gaps, repeats, unsorted).
     """
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    if "date" not in header or "price_usd" not in header:
-        raise InputError(field, header, "a CSV with a header holding the columns date,price_usd")
-    reader.fieldnames = header
+    reader = csv.reader(io.StringIO(text))
     dates: list[dt.date] = []
     prices: list[float] = []
-    for line, row in enumerate(reader, start=2):
-        raw_date, raw_price = (row.get("date") or "").strip(), (row.get("price_usd") or "").strip()
-        try:
-            day = dt.date.fromisoformat(raw_date[:10])
-        except ValueError:
-            raise InputError(field, raw_date, f"an ISO date YYYY-MM-DD (line {line})") from None
-        try:
-            price = float(raw_price)
-        except ValueError:
-            raise InputError(field, raw_price, f"a price in USD (line {line})") from None
-        if not math.isfinite(price) or price <= 0:
-            raise InputError(field, price, f"a finite price > 0 (line {line}, {day})")
-        if dates and (day - dates[-1]).days != 1:
-            raise InputError(
-                field,
-                str(day),
-                f"consecutive daily dates: line {line} follows {dates[-1]} (gap, repeat or unsorted)",
-            )
-        dates.append(day)
-        prices.append(price)
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        if "date" not in header or "price_usd" not in header:
+            raise InputError(field, "line 1", "a CSV with a header holding the columns date,price_usd")
+        i_date, i_price = header.index("date"), header.index("price_usd")
+        for row in reader:
+            line = reader.line_num
+            if not row:
+                continue
+            raw_date = row[i_date].strip() if i_date < len(row) else ""
+            raw_price = row[i_price].strip() if i_price < len(row) else ""
+            try:
+                day = dt.date.fromisoformat(raw_date[:10])
+            except ValueError:
+                raise InputError(
+                    field, f"line {line}, column {i_date + 1}", "an ISO date YYYY-MM-DD"
+                ) from None
+            try:
+                price = float(raw_price)
+            except ValueError:
+                price = math.nan
+            if not math.isfinite(price) or price <= 0:
+                raise InputError(field, f"line {line}, column {i_price + 1}", "a finite price in USD > 0")
+            if dates and (day - dates[-1]).days != 1:
+                raise InputError(
+                    field,
+                    f"line {line}, column {i_date + 1}",
+                    "consecutive daily dates (the day after the previous line's: no gap, repeat or unsorted row)",
+                )
+            dates.append(day)
+            prices.append(price)
+    except csv.Error as exc:
+        # the csv module's messages describe the fault (NUL byte, field too large), never the content
+        raise InputError(field, f"line {reader.line_num}", f"a readable CSV ({exc})") from None
     if not prices:
         raise InputError(field, "no rows", "at least one date,price_usd row")
     return dates, prices

@@ -30,6 +30,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from hashrisk._yaml import load_yaml
 from hashrisk.economics.fleet import MINERS_SHARE_SOLD, FleetSpec
 from hashrisk.errors import InputError, from_validation_error
 
@@ -625,10 +626,7 @@ class Scenario(_Model):
         InputError
             If the text is not YAML, or a field is unknown or out of range.
         """
-        try:
-            raw = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise InputError("scenario", origin, f"a valid YAML document ({exc})") from None
+        raw = load_yaml(text, "scenario", origin)
         return cls.from_dict({} if raw is None else raw, origin)
 
     def to_dict(self) -> dict[str, Any]:

@@ -38,9 +38,9 @@ from multiprocessing import get_context
 from typing import Any, Literal
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from hashrisk._yaml import load_yaml
 from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.errors import InputError, from_validation_error
 from hashrisk.sim.engine import Backend, simulate
@@ -82,10 +82,7 @@ class SweepGrid(BaseModel):
         InputError
             Invalid YAML, unknown keys, empty value lists (the field is named).
         """
-        try:
-            raw = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise InputError("grid", origin, f"a valid YAML document ({exc})") from None
+        raw = load_yaml(text, "grid", origin)
         if not isinstance(raw, Mapping):
             raise InputError("grid", type(raw).__name__, f"a mapping with `params` (in {origin})")
         try:

@@ -14,6 +14,9 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+DayStep = Callable[[Any, tuple[Any, ...]], tuple[Any, tuple[Any, ...]]]
+"""``step(state, (t, *today's random numbers)) -> (state, today's outputs)``."""
+
 
 class NumpyOps:
     """numpy backend: arrays are updated in place, loops are Python loops."""
@@ -51,21 +54,16 @@ class NumpyOps:
         a[rows[keep], cols[keep]] = np.broadcast_to(value, rows.shape)[keep]
         return a
 
-    @staticmethod
-    def sum_cohorts(x: Any) -> Any:
+    @classmethod
+    def sum_cohorts(cls, x: Any) -> Any:
         """Sum over the last axis one cohort after the other (the compiled kernel's order)."""
-        total = np.zeros(x.shape[:-1], x.dtype)
+        total = cls.xp.zeros(x.shape[:-1], x.dtype)
         for c in range(x.shape[-1]):
             total = total + x[..., c]
         return total
 
     @staticmethod
-    def scan_days(
-        step: Callable[[Any, tuple[Any, ...]], tuple[Any, tuple[Any, ...]]],
-        state: Any,
-        xs: Sequence[Any],
-        n_days: int,
-    ) -> tuple[Any, tuple[Any, ...]]:
+    def scan_days(step: DayStep, state: Any, xs: Sequence[Any], n_days: int) -> tuple[Any, tuple[Any, ...]]:
         """Run ``state, ys = step(state, (t, *columns t of xs))`` for each day; stack ``ys`` as ``(P, D)``."""
         out: list[Any] = []
         for t in range(n_days):

@@ -11,7 +11,8 @@ Routes (OpenAPI spec at ``/openapi.json``), one router per area under :mod:`hash
     GET  /api/flows              institutional flows: pension rebalancing, treasury buying vs miners' selling
     GET  /                       the dashboard; /static/... its files and plotly.js (from the plotly package)
 
-Safety: the CLI binds to 127.0.0.1 by default; request bodies are capped (:data:`MAX_BODY_BYTES`); the
+Safety: the CLI binds to 127.0.0.1 by default; a ``Host`` header other than the loopback names, the bound
+address and ``--allowed-host`` names gets a 400 (DNS rebinding); request bodies are capped (:data:`MAX_BODY_BYTES`); the
 simulation size is capped (paths, horizon, paths x days) and it runs in a worker thread with a time limit
 and at most :data:`~hashrisk.web.services.MAX_CONCURRENT_SIMS` at once; no request names a file; every error
 is JSON (:class:`~hashrisk.web.models.ErrorOut`) naming the field, the value and what is allowed.
@@ -19,16 +20,30 @@ is JSON (:class:`~hashrisk.web.models.ErrorOut`) naming the field, the value and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from hashrisk import __version__
-from hashrisk.web.errors import MAX_BODY_BYTES, BodySizeLimit, register_error_handlers
+from hashrisk.web.errors import (
+    LOCAL_HOSTS,
+    MAX_BODY_BYTES,
+    AllowedHosts,
+    BodySizeLimit,
+    register_error_handlers,
+)
 from hashrisk.web.routes import cost, flows, sim, snapshot, static
 from hashrisk.web.services import MAX_CONCURRENT_SIMS, MAX_PATH_DAYS, SIM_TIMEOUT_S, WebServices
 
-__all__ = ["MAX_BODY_BYTES", "MAX_CONCURRENT_SIMS", "MAX_PATH_DAYS", "SIM_TIMEOUT_S", "create_app"]
+__all__ = [
+    "LOCAL_HOSTS",
+    "MAX_BODY_BYTES",
+    "MAX_CONCURRENT_SIMS",
+    "MAX_PATH_DAYS",
+    "SIM_TIMEOUT_S",
+    "create_app",
+]
 
 
 def create_app(
@@ -37,6 +52,7 @@ def create_app(
     sim_timeout_s: float = SIM_TIMEOUT_S,
     max_path_days: int = MAX_PATH_DAYS,
     max_body_bytes: int = MAX_BODY_BYTES,
+    allowed_hosts: Sequence[str] = (),
 ) -> FastAPI:
     """The API + dashboard application.
 
@@ -51,6 +67,10 @@ def create_app(
         Cap on ``paths x horizon_days`` of one simulation.
     max_body_bytes : int
         Cap on the request body [bytes].
+    allowed_hosts : sequence of str
+        Names accepted in the ``Host`` header besides :data:`~hashrisk.web.errors.LOCAL_HOSTS` (the address
+        the server is bound to, a name it is published under); any other gets a 400 JSON error (DNS
+        rebinding). ``"*"`` allows every name.
     """
     app = FastAPI(
         title="hashrisk API",
@@ -67,4 +87,5 @@ def create_app(
         app.include_router(router)
     app.include_router(static.router)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(AllowedHosts, allowed_hosts=list(allowed_hosts))
     return app

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette._utils import parse_host_header
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from hashrisk.data.store import default_home, store_path
 from hashrisk.errors import DataError, HashriskError, InputError, UnknownNameError
 from hashrisk.web.models import ErrorOut
 
 MAX_BODY_BYTES = 16 * 1024
 """Largest request body accepted [bytes]."""
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+"""Host names always allowed in the ``Host`` header (the loopback names)."""
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -31,6 +38,16 @@ def safe_value(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     return str(value)
+
+
+_ABSOLUTE_PATH = re.compile(r"(?<![\w/.])(?:[A-Za-z]:)?[/\\][^\s;,()]+")
+
+
+def without_paths(message: str, folders: tuple[str, ...] = ()) -> str:
+    """`message` with the server's `folders` and any other absolute path replaced (not the client's business)."""
+    for folder in sorted(folders, key=len, reverse=True):
+        message = message.replace(folder, "the server's data folder")
+    return _ABSOLUTE_PATH.sub("the server's data store", message)
 
 
 def error_response(status: int, error: str, message: str, **extra: Any) -> JSONResponse:
@@ -96,6 +113,37 @@ class BodySizeLimit:
             await self._reject(send)
 
 
+class AllowedHosts(TrustedHostMiddleware):
+    """Starlette's :class:`TrustedHostMiddleware` answering a foreign ``Host`` header with a 400 JSON error.
+
+    A web page on another domain that rebinds its DNS name to 127.0.0.1 sends its own name as ``Host``:
+    refusing every name but the allowed ones keeps such pages away from the API.
+    """
+
+    def __init__(self, app: ASGIApp, allowed_hosts: list[str]) -> None:
+        hosts = [h.strip("[]") for h in (*LOCAL_HOSTS, *allowed_hosts)]
+        super().__init__(app, allowed_hosts=list(dict.fromkeys(hosts)), www_redirect=False)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.allow_any or scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        parsed = parse_host_header(Headers(scope=scope).get("host"))
+        host = "" if parsed is None else parsed.host.lower().strip("[]")
+        if any(host == p or (p.startswith("*.") and host.endswith(p[1:])) for p in self.allowed_hosts):
+            await self.app(scope, receive, send)
+            return
+        resp = error_response(
+            400,
+            "invalid host",
+            "Host header not allowed (start the server with --allowed-host NAME to allow a name)",
+            field="host",
+            value=host[:80],
+            allowed="one of " + ", ".join(self.allowed_hosts),
+        )
+        await resp(scope, receive, send)
+
+
 def register_error_handlers(app: FastAPI) -> None:
     """Turn hashrisk's errors, request validation errors and HTTP errors into :class:`ErrorOut` JSON."""
 
@@ -114,7 +162,9 @@ def register_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DataError)
     async def _data_error(request: Request, exc: DataError) -> JSONResponse:
-        return error_response(404, "not found", str(exc))
+        home = getattr(getattr(request.app.state, "services", None), "home", None)
+        folders = (str(store_path(home)), str(default_home(home)))
+        return error_response(404, "not found", without_paths(str(exc), folders))
 
     @app.exception_handler(HashriskError)
     async def _other_error(request: Request, exc: HashriskError) -> JSONResponse:

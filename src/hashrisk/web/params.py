@@ -18,7 +18,10 @@ price_q = Query(
 date_q = Query(None, description="Use the stored snapshot of this day (default: the embedded one).")
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorOut, "description": "A request body that is not valid JSON."},
+    400: {
+        "model": ErrorOut,
+        "description": "A request body that is not valid JSON, or a Host header the server does not answer.",
+    },
     404: {
         "model": ErrorOut,
         "description": "Nothing stored for the date, a name not in the catalog (with the closest names), "

@@ -19,7 +19,7 @@ from hashrisk._json import jsonable
 from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.data.stored_snapshot import snapshot_for_date
 from hashrisk.economics.cost import CostCurve, ProductionCost, cost_curve, production_cost
-from hashrisk.economics.fleet import FleetSpec, build_fleet
+from hashrisk.economics.fleet import FleetSpec, build_fleet, dated_fleet_spec
 
 MAX_PATH_DAYS = 200_000
 """Largest ``paths x horizon_days`` of one simulation (about a second with the numpy kernel)."""
@@ -57,13 +57,17 @@ class WebServices:
         snap = NetworkSnapshot.embedded() if date is None else self.stored_snapshot(date)
         return snap if price_usd is None else snap.override(source="request", price_usd=price_usd)
 
+    def fleet_for(self, date: dt.date | None) -> FleetSpec:
+        """The default fleet, or the vintage fleet of a stored `date` (the machines of its time)."""
+        return dated_fleet_spec(date, self.fleet_spec)
+
     def _cost_for(self, date: dt.date | None, price_usd: float | None, power_price: float) -> ProductionCost:
         snap = self.snapshot_for(date, price_usd)
-        return production_cost(snap, build_fleet(self.fleet_spec, snap.hashrate_ths), power_price)
+        return production_cost(snap, build_fleet(self.fleet_for(date), snap.hashrate_ths), power_price)
 
     def _curve_for(self, date: dt.date | None) -> CostCurve:
         snap = self.snapshot_for(date)
-        fleet = build_fleet(self.fleet_spec, snap.hashrate_ths)
+        fleet = build_fleet(self.fleet_for(date), snap.hashrate_ths)
         return cost_curve(fleet, snap.difficulty, snap.subsidy_btc, snap.fees_btc_per_block)
 
     def _pensions_summary(self) -> dict[str, Any]:
