@@ -9,7 +9,7 @@ the new-deployments cohort (32 in the kernel); goal >= 1e8 on a 2-core machine (
 32 cohorts in <= 30 s). The numba compile is excluded (a small warm-up run first; compiled code is cached).
 
 Peak memory: the maximum resident set size of a fresh process running 1,000,000 paths x 365 days
-(``resource.getrusage``; it includes the interpreter, numpy, numba and pandas); goal < 2 GB.
+(``resource.getrusage``; it includes the interpreter, numpy, numba and pandas); goal < 1 GB.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def main() -> None:
         print(
             f"peak memory: {m['paths']:,} paths x {m['days']} days x {m['cohorts']} cohorts: peak RSS "
             f"{m['peak_rss_bytes'] / 2**30:.2f} GiB in {m['elapsed_s']:.0f} s (chunks of {m['chunk_paths']:,} paths; "
-            f"goal < 2 GB)"
+            f"goal < 1 GB)"
         )
 
 

@@ -398,7 +398,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
 
 def test_not_a_duckdb_file(tmp_path: Path) -> None:
     (tmp_path / "hashrisk.duckdb").write_text("hello")
-    with pytest.raises(DataError, match="is damaged .not a DuckDB database file"):
+    with pytest.raises(DataError, match=r"is damaged \(not a DuckDB database file"):
         Store(tmp_path)
     assert (tmp_path / "hashrisk.duckdb").read_text() == "hello"
 

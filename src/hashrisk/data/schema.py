@@ -36,6 +36,12 @@ so that text order is numeric order; frames read back hold them as Python ints. 
 Python/NumPy ints, decimal strings, or ``0x``-prefixed hex strings (a string without ``0x`` is decimal;
 Bitcoin Core's hex ``chainwork`` must be given as ``int(x, 16)`` or ``"0x" + x``).
 
+Dates and times are chain dates: a day from the genesis block's (2009-01-03) to today (UTC), a time up to
+two hours after now (the consensus limit on block times); :func:`coerce_column` refuses anything else, in
+file imports and fetched batches alike (every write goes through :func:`validate_frame`). CSV files are
+checked whole before they are parsed (:func:`read_csv_records`: no record cut short), JSON with
+:func:`loads_json` (finite numbers only).
+
 Source names understood by the preference order (:data:`SOURCE_PREFERENCE`): ``coinmetrics`` >
 ``blockchain`` > ``mempool`` > any other (alphabetical). File imports without a known source use
 ``file:<name>``.
@@ -381,7 +387,9 @@ def coerce_column(col: Column, raw: pd.Series, where: Where) -> pd.Series:
         plain-language ``allowed`` text used in errors.
     raw : pandas.Series
         Values as read (numbers, numeric strings with any number of decimals, ISO dates, unix seconds for
-        timestamps). Empty strings and NaN/None are missing values, which are always allowed.
+        timestamps). Empty strings and NaN/None are missing values, which are always allowed; the text
+        ``"NaN"`` or ``"inf"`` is a value, refused where a finite number is required. Dates and times must lie
+        in :func:`chain_time_bounds` (genesis day .. today / now + 2 h).
     where : Where
         How to name a bad value in the error.
 

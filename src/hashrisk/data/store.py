@@ -12,6 +12,13 @@ Writes are idempotent upserts, validated in full before anything is written, one
 DuckDB locks the file per process: while one process holds it open for writing, a second opener (writer
 or reader) retries until ``lock_timeout_s`` and then raises :class:`~hashrisk.errors.DataError`; several
 read-only processes may share it. Keep a writable :class:`Store` open only for the duration of a write.
+
+A damaged file is never "nothing stored": every :class:`Store` opens its file through one path
+(``Store._open``) that refuses an empty, foreign or truncated file before or right after DuckDB opens it, and
+every query turns DuckDB's errors on damage (checksum mismatches, short reads, serialization and internal
+errors) into :class:`StoreDamagedError` (a :class:`~hashrisk.errors.DataError`) with the remedy in one line.
+Writable opens and :meth:`Store.status` first read every stored value (:meth:`Store.verify`), so nothing is
+written into a damaged file. Opening a damaged file never changes it.
 """
 
 from __future__ import annotations
@@ -236,9 +243,12 @@ class Store:
 
     Raises
     ------
+    StoreDamagedError
+        If the file exists but is damaged: empty, not a DuckDB file, shorter than its blocks in use, a block
+        failing its checksum (for a writable open, anywhere in the file). The file is left as it was.
     DataError
-        If the file stays locked by another process past `lock_timeout_s`, is not a DuckDB file, or was
-        written by a newer hashrisk (unknown schema version).
+        If the file stays locked by another process past `lock_timeout_s`, cannot be read (permissions), or
+        was written by a newer hashrisk (unknown schema version).
 
     Examples
     --------
@@ -789,6 +799,8 @@ class Store:
     # ----------------------------------------------------------------------------- status
     def status(self, gaps_cap: int = GAPS_CAP) -> dict[str, Any]:
         """Summary of what is stored: per table and source, rows, range and gaps.
+
+        Reads every stored value first (:meth:`verify`), so a damaged block anywhere is reported.
 
         Returns
         -------

@@ -71,7 +71,10 @@ class _UserWide(_StampAll, caching.UserWideCacheLocator):
     pass
 
 
-_LOCATORS = caching.CacheImpl._locator_classes
-for _cls in (_UserWide, _InTree, _UserProvided):  # numba tries them in order: these three first
-    if _cls not in _LOCATORS:
-        _LOCATORS.insert(0, _cls)
+# numba keeps its locator list in a private attribute (numba 0.60-0.6x). Should a release rename it, the kernels
+# keep numba's default locators: correct for users, who do not edit the model's files between runs.
+_LOCATORS = getattr(caching.CacheImpl, "_locator_classes", None)
+if isinstance(_LOCATORS, list):
+    for _cls in (_UserWide, _InTree, _UserProvided):  # numba tries them in order: these three first
+        if _cls not in _LOCATORS:
+            _LOCATORS.insert(0, _cls)

@@ -30,12 +30,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from hashrisk.constants import DAYS_PER_YEAR
 from hashrisk.errors import InputError
 from hashrisk.sim.scenario import BootstrapPrice, GbmPrice, JumpPrice, PathPrice, ShockSpec
 
 FloatArray = npt.NDArray[np.float64]
-DAYS_PER_YEAR = 365.0
-"""Calendar days per year used to scale annualised drift and volatility (BTC trades every day)."""
 DEFAULT_SIGMA_DAILY = 0.5 / math.sqrt(DAYS_PER_YEAR)
 """Daily volatility used by the price-impact law when the price model has none. Assumption: 50%/year."""
 N_PRICE_STREAMS = 3
