@@ -5,6 +5,7 @@ Every user-facing error names the field, the value it got and what is allowed.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +63,29 @@ class ConsensusError(InputError):
 
 class DataError(HashriskError):
     """A data source or store problem: malformed payload, wrong chain, failed fetch, locked store."""
+
+
+class StoreDamagedError(DataError):
+    """The store file exists but cannot be read as a hashrisk DuckDB file (truncated, overwritten, bit rot).
+
+    A :class:`~hashrisk.errors.DataError`, distinct from "nothing stored": callers that fall back to other data
+    when the store holds nothing for a day must let this one through.
+
+    Attributes
+    ----------
+    path : os.PathLike or str
+        The store file.
+    reason : str
+        What is wrong, in one line.
+    """
+
+    def __init__(self, path: os.PathLike[str] | str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f"the store file {path} is damaged ({reason}): restore it from a backup, or move it aside and "
+            "re-import (hashrisk data import / data fetch)"
+        )
 
 
 class UnknownNameError(InputError, KeyError):

@@ -230,14 +230,7 @@ DAMAGE = ["zero-bytes", "text", "half-truncated", "bit-flip"]
     [
         ("data", "status"),
         ("data", "import", "{cm_file}"),
-        pytest.param(
-            ("cost", "--date", "2024-05-02"),
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="cli/common.py resolve_snapshot still falls back on any DataError: it must re-raise "
-                "hashrisk.data.store.StoreDamagedError (remove this mark once it does)",
-            ),
-        ),
+        ("cost", "--date", "2024-05-02"),
     ],
     ids=["data-status", "data-import", "cost-date"],
 )

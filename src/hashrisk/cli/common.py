@@ -25,7 +25,7 @@ from hashrisk._json import jsonable
 from hashrisk.data.input_file import read_input_file
 from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.data.stored_snapshot import snapshot_for_date
-from hashrisk.errors import DataError, HashriskError, InputError
+from hashrisk.errors import DataError, HashriskError, InputError, StoreDamagedError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -197,6 +197,8 @@ def resolve_snapshot(
     if date is not None:
         try:
             base = snapshot_for_date(date, home=home)
+        except StoreDamagedError:
+            raise  # a damaged store is an error (exit 2), never "nothing stored"
         except DataError as exc:
             err_console.print(
                 f"[yellow]warning:[/] {escape(str(exc))}; falling back to the embedded {base.date} snapshot.",

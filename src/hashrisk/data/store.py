@@ -57,6 +57,7 @@ from hashrisk.data.schema import (
     validate_frame,
 )
 from hashrisk.errors import DataError, InputError
+from hashrisk.errors import StoreDamagedError as StoreDamagedError  # re-exported: raised by Store
 
 log = logging.getLogger(__name__)
 
@@ -135,29 +136,6 @@ _DAMAGE_WORDS = (
     "serializ",
     "deserializ",
 )
-
-
-class StoreDamagedError(DataError):
-    """The store file exists but cannot be read as a hashrisk DuckDB file (truncated, overwritten, bit rot).
-
-    A :class:`~hashrisk.errors.DataError`, distinct from "nothing stored": callers that fall back to other data
-    when the store holds nothing for a day must let this one through.
-
-    Attributes
-    ----------
-    path : pathlib.Path
-        The store file.
-    reason : str
-        What is wrong, in one line.
-    """
-
-    def __init__(self, path: Path, reason: str) -> None:
-        self.path = path
-        self.reason = reason
-        super().__init__(
-            f"the store file {path} is damaged ({reason}): restore it from a backup, or move it aside and "
-            "re-import (hashrisk data import / data fetch)"
-        )
 
 
 def _one_line(text: str, path: Path, limit: int = 160) -> str:
@@ -277,6 +255,8 @@ class Store:
             self.home.mkdir(parents=True, exist_ok=True)
         self._open(read_only)
         try:
+            if not read_only:
+                self.verify()  # never write (a migration, a batch) into a damaged file
             version = self.schema_version()
             if version > SCHEMA_VERSION:
                 raise DataError(
@@ -290,8 +270,6 @@ class Store:
                 self._open(True)
             elif version < SCHEMA_VERSION:
                 self._migrate()
-            if not read_only:
-                self.verify()  # never write into a damaged file
         except BaseException:
             self.close()
             raise

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from hashrisk.data.store import default_home, store_path
-from hashrisk.errors import DataError, HashriskError, InputError, UnknownNameError
+from hashrisk.errors import DataError, HashriskError, InputError, StoreDamagedError, UnknownNameError
 from hashrisk.web.models import ErrorOut
 
 MAX_BODY_BYTES = 16 * 1024
@@ -159,6 +159,12 @@ def register_error_handlers(app: FastAPI) -> None:
             allowed=exc.allowed,
             hint=exc.hint,
         )
+
+    @app.exception_handler(StoreDamagedError)
+    async def _damaged_store(request: Request, exc: StoreDamagedError) -> JSONResponse:
+        home = getattr(getattr(request.app.state, "services", None), "home", None)
+        folders = (str(store_path(home)), str(default_home(home)))
+        return error_response(503, "store damaged", without_paths(str(exc), folders))
 
     @app.exception_handler(DataError)
     async def _data_error(request: Request, exc: DataError) -> JSONResponse:
