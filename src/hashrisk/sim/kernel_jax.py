@@ -113,15 +113,7 @@ def _run(
 def run_chunk(setup: KernelSetup, rnd: ChunkRandoms, out: ChunkOutputs) -> None:
     """Simulate the chunk of paths of `rnd` into the first rows of `out` on JAX's default device.
 
-    Parameters
-    ----------
-    setup : KernelSetup
-        The prepared scenario.
-    rnd : ChunkRandoms
-        The chunk's random numbers, shape ``(P, n_days)`` each.
-    out : ChunkOutputs
-        Outputs with at least P rows; the first P are written (retargets only where recorded, as the
-        reference does).
+    The contract of :func:`hashrisk.sim.kernel_numpy.run_chunk` (same arguments, same outputs).
     """
     o = out.head(rnd.n_paths)
     with jax.enable_x64(True):

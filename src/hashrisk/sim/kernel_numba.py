@@ -32,13 +32,6 @@ def _run_chunk(s: Any, rnd: Any, out: Any, inv_k: Any) -> None:  # pragma: no co
 def run_chunk(setup: KernelSetup, rnd: ChunkRandoms, out: ChunkOutputs) -> None:
     """Simulate the chunk of paths of `rnd` into `out` (compiled, parallel over paths).
 
-    Parameters
-    ----------
-    setup : KernelSetup
-        The prepared scenario.
-    rnd : ChunkRandoms
-        The chunk's random numbers, shape ``(P, n_days)`` each.
-    out : ChunkOutputs
-        Outputs with at least P rows; the first P are written.
+    The contract of :func:`hashrisk.sim.kernel_numpy.run_chunk` (same arguments, same outputs).
     """
     _run_chunk(record(setup), record(rnd), record(out.head(rnd.n_paths)), INV_K)
