@@ -53,6 +53,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
@@ -70,8 +71,11 @@ from hashrisk.analytics.history import (
     weekly_means,
 )
 from hashrisk.economics.cost import cost_curve
-from hashrisk.economics.fleet import FleetSpec, build_fleet
+from hashrisk.economics.fleet import Fleet, FleetSpec, build_fleet
+from hashrisk.economics.revenue import revenue_btc_per_ths_day
 from hashrisk.errors import InputError
+
+FloatArray = npt.NDArray[np.float64]
 
 REGRESSORS = {"price": "price_usd", "hashprice": "hashprice_usd_per_ph_day"}
 """Regressor name -> daily column: the BTC price [USD/BTC] and hashprice [USD/(PH/s)/day]."""
@@ -477,6 +481,64 @@ def drawdown_responses(
 
 
 # --------------------------------------------------------------------------------------- mechanical
+_REF_DIFFICULTY = 1.0e12
+"""Reference difficulty of :func:`fleet_margins` (any positive value gives the same result)."""
+_REF_REWARD_BTC = 1.0
+"""Reference reward per block of :func:`fleet_margins` [BTC/block] (any positive value)."""
+
+
+def fleet_margins(
+    fleet: Fleet,
+    *,
+    price_usd: npt.ArrayLike,
+    difficulty: npt.ArrayLike,
+    subsidy_btc: npt.ArrayLike,
+    fees_btc_per_block: npt.ArrayLike,
+    within_pct: float = 0.10,
+) -> dict[str, FloatArray]:
+    """Shares of a fleet's hashrate underwater and near breakeven on many days at once, from one cost curve.
+
+    A cohort's electricity breakeven (:func:`hashrisk.economics.machine.breakeven_price_usd`) is
+    ``c_j / r_t`` with ``c_j`` its electricity cost per TH/s per day and ``r_t`` the day's revenue
+    [BTC/(TH/s)/day] (:func:`hashrisk.economics.revenue.revenue_btc_per_ths_day`). So one cost curve
+    (:func:`hashrisk.economics.cost.cost_curve`) at a reference state ``r_ref`` serves every day: the
+    day's price P_t is compared with the reference breakevens at the equivalent price
+    ``P*_t = P_t * r_t / r_ref``, and the day's breakeven quantiles are the reference ones times
+    ``r_ref / r_t``:
+
+    - ``share_unprofitable_t`` = share of hashrate with breakeven > P_t,
+    - ``share_within_t`` = share with ``P_t * (1 - within_pct) < breakeven <= P_t``,
+    - ``breakeven_p50_usd_t`` = median breakeven [USD/BTC].
+
+    Parameters
+    ----------
+    fleet : Fleet
+        Cohorts (:func:`hashrisk.economics.fleet.build_fleet`); only their shares of hashrate matter.
+    price_usd : array_like
+        Prices [USD/BTC], > 0.
+    difficulty : array_like
+        Difficulties [-], > 0.
+    subsidy_btc, fees_btc_per_block : array_like
+        Reward parts [BTC/block].
+    within_pct : float
+        Margin band (0.10 = within 10% of breakeven).
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``share_unprofitable``, ``share_within`` [-] and ``breakeven_p50_usd`` [USD/BTC], one per day.
+    """
+    curve = cost_curve(fleet, _REF_DIFFICULTY, _REF_REWARD_BTC, 0.0)
+    r_ref = float(revenue_btc_per_ths_day(_REF_DIFFICULTY, _REF_REWARD_BTC, 0.0))
+    scale = revenue_btc_per_ths_day(difficulty, subsidy_btc, fees_btc_per_block) / r_ref
+    equivalent = np.asarray(price_usd, dtype=np.float64) * scale
+    return {
+        "share_unprofitable": np.asarray(curve.share_unprofitable(equivalent), dtype=np.float64),
+        "share_within": np.asarray(curve.share_within(equivalent, within_pct), dtype=np.float64),
+        "breakeven_p50_usd": float(curve.quantile(0.5)) / scale,
+    }
+
+
 def mechanical_sensitivity(
     daily: pd.DataFrame,
     *,
@@ -531,26 +593,26 @@ def mechanical_sensitivity(
         return pd.DataFrame(columns=cols, index=pd.DatetimeIndex([], name="week")), spec.label
     # cohort shares of hashrate do not depend on the network total: build the fleet once
     cohorts = build_fleet(spec, float(sundays["hashrate_ths"].iloc[-1]))
-    rows = []
-    per_block = sundays[["subsidy_btc", "fees_btc"]].to_numpy() / sundays[["blocks"]].to_numpy()
-    for p, diff, (sub, fee), h in zip(
-        sundays["price_usd"].to_numpy(),
-        sundays["difficulty"].to_numpy(),
-        per_block,
-        hp.to_numpy(),
-        strict=True,
-    ):
-        curve = cost_curve(cohorts, float(diff), float(sub), float(fee))
-        rows.append(
-            (
-                float(p),
-                float(h),
-                float(curve.quantile(0.5)),
-                float(curve.share_unprofitable(p)),
-                float(curve.share_within(p, within_pct)),
-            )
-        )
-    return pd.DataFrame(rows, columns=cols, index=pd.DatetimeIndex(sundays.index, name="week")), spec.label
+    blocks = sundays["blocks"].to_numpy()
+    margins = fleet_margins(
+        cohorts,
+        price_usd=sundays["price_usd"].to_numpy(),
+        difficulty=sundays["difficulty"].to_numpy(),
+        subsidy_btc=sundays["subsidy_btc"].to_numpy() / blocks,
+        fees_btc_per_block=sundays["fees_btc"].to_numpy() / blocks,
+        within_pct=within_pct,
+    )
+    frame = pd.DataFrame(
+        {
+            "price_usd": sundays["price_usd"].to_numpy(),
+            "hashprice_usd_per_ph_day": hp.to_numpy(),
+            "breakeven_p50_usd": margins["breakeven_p50_usd"],
+            "share_unprofitable": margins["share_unprofitable"],
+            "share_within": margins["share_within"],
+        },
+        index=pd.DatetimeIndex(sundays.index, name="week"),
+    )
+    return frame, spec.label
 
 
 def _mechanical_summary(mech: pd.DataFrame, label: str, within_pct: float) -> dict[str, Any]:

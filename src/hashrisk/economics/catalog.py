@@ -63,6 +63,16 @@ def _month(value: str | pd.Period) -> pd.Period:
     return pd.Period(value, freq="M")
 
 
+@lru_cache(maxsize=4)
+def _positions(frame_id: int) -> dict[str, list[int]]:
+    """Row positions of each lookup key of the loaded catalog (keyed by the frame's id, so a reload
+    rebuilds it); makes :func:`find_model` a dictionary lookup (the vintage fleet calls it per month)."""
+    out: dict[str, list[int]] = {}
+    for i, model in enumerate(_load()["model"]):
+        out.setdefault(_key(str(model)), []).append(i)
+    return out
+
+
 def find_model(name: str) -> pd.Series:
     """One catalog row by model name (case, spaces, hyphens and the maker prefix are ignored).
 
@@ -72,10 +82,10 @@ def find_model(name: str) -> pd.Series:
         If no model matches; the message suggests the closest names.
     """
     frame = _load()
+    positions = _positions(id(frame)).get(_key(name), [])
+    if len(positions) == 1:
+        return frame.iloc[positions[0]].copy()
     keys = frame["model"].map(_key)
-    hit = frame[keys == _key(name)]
-    if len(hit) == 1:
-        return hit.iloc[0].copy()
     names = list(frame["model"])
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.4) or difflib.get_close_matches(
         _key(name), list(keys), n=3, cutoff=0.4
