@@ -5,7 +5,8 @@
 * `RpcChainServer`: a Bitcoin Core-like JSON-RPC server holding a small synthetic chain that can be reorged.
   It answers single and batched calls (JSON-RPC 1.0 and 2.0 shapes), checks HTTP basic auth
   (user/password or the ``__cookie__`` cookie), and precomputes its JSON answers so that it is fast enough
-  for the sync benchmark.
+  for the sync benchmark. With `bodies` it also answers ``getblock <hash> 2`` with transactions in Bitcoin
+  Core's verbosity-2 shape (`BlockBody`: the test or benchmark supplies the ``tx`` array).
 """
 
 from __future__ import annotations
@@ -186,6 +187,20 @@ def _hash(salt: str, height: int) -> str:
 
 
 @dataclass
+class BlockBody:
+    """The transactions of one synthetic block: their count, their fees, and the JSON text of the ``tx``
+    array of ``getblock <hash> 2`` (made on demand, so long chains of full blocks need no memory)."""
+
+    n_tx: int
+    fees_sats: int
+    tx_json: Callable[[], str]
+
+
+BodyMaker = Callable[[int, str], BlockBody]
+"""``(height, salt) -> BlockBody``: a chain's block contents (salt tells branches apart)."""
+
+
+@dataclass
 class SyntheticBlock:
     """One block of the synthetic chain, with its precomputed JSON answers."""
 
@@ -200,6 +215,7 @@ class SyntheticBlock:
     txs: int
     header_json: str = ""
     stats_json: str = ""
+    body: BlockBody | None = None
 
     def header(self, tip: int) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -296,8 +312,10 @@ class RpcChainServer(_Base):
         password: str | None = "s3cret",
         cookie: str | None = None,
         salt: str = "main",
+        bodies: BodyMaker | None = None,
     ) -> None:
         self.chain = chain
+        self.bodies = bodies
         self.credentials: set[tuple[str, str]] = set()
         if user is not None and password is not None:
             self.credentials.add((user, password))
@@ -332,6 +350,7 @@ class RpcChainServer(_Base):
             work = (1 << 256) // (bits_to_target(bits) + 1)
             t = GENESIS_TIME + 600 * height + (height * 7 % 13) * 17 - 100
             times = sorted([b.time for b in self.blocks[-10:]] + [t])
+            body = self.bodies(height, salt) if self.bodies is not None else None
             block = SyntheticBlock(
                 height=height,
                 hash=_hash(salt, height),
@@ -342,7 +361,10 @@ class RpcChainServer(_Base):
                 chainwork=(prev.chainwork if prev else 0) + work,
                 fees_sats=1_000_000 + (int(_hash(salt + "fee", height)[:6], 16) % 50_000_000),
                 txs=1 + int(_hash(salt + "tx", height)[:4], 16) % 5000,
+                body=body,
             )
+            if body is not None:
+                block.fees_sats, block.txs = body.fees_sats, body.n_tx
             block.stats_json = json.dumps(block.stats(), separators=(",", ":"))
             header = block.header(0)
             del header["confirmations"]  # the one field that changes with the tip; left out
@@ -466,4 +488,91 @@ class RpcChainServer(_Base):
             if unknown:
                 raise RpcError(-8, f"Invalid selected statistic '{unknown[0]}'")
             return json.dumps({k: stats[k] for k in wanted})
+        if method == "getblock":
+            if not params or not isinstance(params[0], str):
+                raise RpcError(-8, "hash must be a hexadecimal string")
+            block = self._block_at(params)
+            verbosity = params[1] if len(params) > 1 else 1
+            if verbosity != 2 or block.body is None:
+                raise RpcError(-8, "this stand-in answers getblock only with verbosity 2 and block bodies")
+            head = block.header(self.tip)
+            head.update({"strippedsize": 0, "size": 0, "weight": 0})
+            return json.dumps(head)[:-1] + ',"tx":' + block.body.tx_json() + "}"
         raise RpcError(-32601, "Method not found")
+
+
+# -- verbosity-2 transactions (Bitcoin Core's getblock <hash> 2 shapes) ----------------------------------------
+def txid_of(*parts: object) -> str:
+    """A deterministic 64-hex txid."""
+    return hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()
+
+
+def vout_json(n: int, value_sats: int, address: str | None) -> dict[str, Any]:
+    """One output: ``value`` in BTC (8 decimals), ``scriptPubKey`` with ``address`` (absent for OP_RETURN)."""
+    spk: dict[str, Any]
+    if address is None:
+        spk = {
+            "asm": "OP_RETURN aa21a9ed",
+            "desc": "raw(6a24aa21a9ed)#00000000",
+            "hex": "6a24aa21a9ed",
+            "type": "nulldata",
+        }
+    else:
+        spk = {
+            "asm": "0 00",
+            "desc": f"addr({address})#00000000",
+            "hex": "0014" + "00" * 20,
+            "address": address,
+            "type": "witness_v0_keyhash",
+        }
+    return {"value": round(value_sats / 1e8, 8), "n": n, "scriptPubKey": spk}
+
+
+def coinbase_json(txid: str, height: int, tag: str, outputs: list[tuple[int, str | None]]) -> dict[str, Any]:
+    """A coinbase transaction: BIP34 height push then `tag` in the scriptSig; `outputs` (sats, address)."""
+    push = height.to_bytes((height.bit_length() + 8) // 8 or 1, "little")
+    script = (bytes([len(push)]) + push + tag.encode()).hex()
+    return {
+        "txid": txid,
+        "hash": txid,
+        "version": 2,
+        "size": 200,
+        "vsize": 173,
+        "weight": 692,
+        "locktime": 0,
+        "vin": [{"coinbase": script, "txinwitness": ["00" * 32], "sequence": 4294967295}],
+        "vout": [vout_json(n, v, a) for n, (v, a) in enumerate(outputs)],
+        "hex": "02000000" + script,
+    }
+
+
+def tx_json(
+    txid: str,
+    inputs: list[tuple[str, int]],
+    outputs: list[tuple[int, str | None]],
+    fee_sats: int,
+    hex_chars: int = 0,
+) -> dict[str, Any]:
+    """A non-coinbase transaction spending `inputs` (txid, vout) to `outputs` (sats, address)."""
+    return {
+        "txid": txid,
+        "hash": txid,
+        "version": 2,
+        "size": 222,
+        "vsize": 141,
+        "weight": 561,
+        "locktime": 0,
+        "vin": [
+            {
+                "txid": t,
+                "vout": v,
+                "scriptSig": {"asm": "", "hex": ""},
+                "txinwitness": ["30" * 71, "02" * 33],
+                "sequence": 4294967293,
+            }
+            for t, v in inputs
+        ],
+        "vout": [vout_json(n, v, a) for n, (v, a) in enumerate(outputs)],
+        "fee": round(fee_sats / 1e8, 8),
+        "hex": "0" * hex_chars,
+    }

@@ -25,6 +25,15 @@ tx_count              ``getblockstats.txs`` (coinbase included)                 
 It resumes after ``store.last_block_height()``, checks that the node is on the expected chain, and handles
 reorganisations: when the stored hash at a height differs from the node's, it walks back to the fork point,
 rolls the store back with ``rollback_blocks(fork + 1)`` and continues from there.
+
+Coinbase flows (``sync_blocks(..., coinbase=ledger)``, issue 15): the blocks are then read with ``getblock
+<hash> 2`` (every transaction decoded) instead of ``getblockheader``. `scan_blocks` attributes each block to a
+pool (`hashrisk.data.pools`), records its coinbase outputs, and finds the inputs of the batch that spend a
+tracked coinbase output (asking the ledger, which holds them, so memory is bounded by the batch and not by the
+chain); each spend carries a summary of the spending transaction's outputs (count, total, and the part sent
+to addresses of the same pool: its listed addresses or addresses that received its coinbase outputs). The
+ledger (`hashrisk.data.coinbase.CoinbaseLedger`) writes blocks and coinbase rows of a batch in one transaction
+and rolls both back together on a reorganisation.
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ import functools
 import os
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -49,10 +58,13 @@ __all__ = [
     "DEFAULT_RPC_URL",
     "BitcoinRPC",
     "BlockStore",
+    "CoinbaseSink",
+    "OnchainBatch",
     "SyncReport",
     "default_cookie_path",
     "fetch_blocks",
     "read_cookie",
+    "scan_blocks",
     "sync_blocks",
 ]
 
@@ -85,6 +97,45 @@ class BlockStore(Protocol):
     def rollback_blocks(self, from_height: int) -> int: ...
 
     def upsert_blocks(self, frame: pd.DataFrame, source: str) -> int: ...
+
+
+class CoinbaseSink(Protocol):
+    """Where `sync_blocks` keeps the coinbase flows (`hashrisk.data.coinbase.CoinbaseLedger` provides it)."""
+
+    def rollback_blocks(self, from_height: int) -> int:
+        """Remove blocks and coinbase rows at heights >= `from_height` (one transaction); blocks removed."""
+        ...
+
+    def spent_outputs(self, inputs: pd.DataFrame) -> pd.DataFrame:
+        """Stored coinbase outputs among `inputs` (``txid``, ``vout``, ``i``): ``i``, ``txid``, ``vout``,
+        ``pool``."""
+        ...
+
+    def address_pools(self, addresses: Sequence[str]) -> pd.DataFrame:
+        """Distinct (``address``, ``pool``) pairs of stored coinbase outputs paying one of `addresses`."""
+        ...
+
+    def write_batch(self, batch: OnchainBatch, source: str) -> int:
+        """Write the blocks and coinbase rows of `batch` in one transaction; return blocks changed."""
+        ...
+
+
+class PoolMatcher(Protocol):
+    """What the scan needs from pool definitions (`hashrisk.data.pools.PoolDefinitions`)."""
+
+    def attribute(self, scriptsig_hex: str, addresses: Iterable[str | None]) -> str: ...
+
+    def address_pool(self, address: str | None) -> str | None: ...
+
+
+@dataclass
+class OnchainBatch:
+    """Blocks of one batch with their pool, coinbase outputs and coinbase spends (store column names)."""
+
+    blocks: pd.DataFrame
+    block_pools: pd.DataFrame
+    outputs: pd.DataFrame
+    spends: pd.DataFrame
 
 
 def default_cookie_path() -> Path:
@@ -319,6 +370,8 @@ class SyncReport:
     fork_heights: list[int] | None = None
     seconds: float = 0.0
     requests: int = 0
+    coinbase_outputs: int = 0
+    coinbase_spends: int = 0
 
     @property
     def blocks_per_s(self) -> float:
@@ -339,6 +392,8 @@ class SyncReport:
             "seconds": round(self.seconds, 3),
             "blocks_per_s": round(self.blocks_per_s, 1),
             "requests": self.requests,
+            "coinbase_outputs": self.coinbase_outputs,
+            "coinbase_spends": self.coinbase_spends,
         }
 
 
@@ -385,6 +440,13 @@ def fetch_blocks(rpc: BitcoinRPC, heights: Sequence[int]) -> tuple[pd.DataFrame,
         _as_str(s, "blockhash", f"getblockstats({h})", url) for h, s in zip(heights, stats, strict=True)
     ]
     headers = rpc.block_headers(hashes)
+    return _block_frame(heights, stats, headers, url)
+
+
+def _block_frame(
+    heights: Sequence[int], stats: Sequence[Mapping[str, Any]], headers: Sequence[Mapping[str, Any]], url: str
+) -> tuple[pd.DataFrame, list[str | None]]:
+    """The store's block columns from ``getblockstats`` and header fields (``getblockheader``/``getblock``)."""
     cols: dict[str, list[Any]] = {c: [] for c in BLOCK_COLUMNS}
     parents: list[str | None] = []
     for h, st, hd in zip(heights, stats, headers, strict=True):
@@ -432,6 +494,228 @@ def fetch_blocks(rpc: BitcoinRPC, heights: Sequence[int]) -> tuple[pd.DataFrame,
     return frame, parents
 
 
+_OUTPUT_COLUMNS = ("txid", "vout", "height", "value_sats", "address", "pool")
+_SPEND_COLUMNS = (
+    "txid",
+    "vout",
+    "spend_txid",
+    "height",
+    "time",
+    "n_outputs",
+    "value_out_sats",
+    "n_to_pool",
+    "value_to_pool_sats",
+)
+
+
+def _sats(value: Any, record: str, url: str) -> int:
+    """A JSON BTC amount (8 decimals) in sats."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise PayloadError(SOURCE, url, record, f"expected an amount >= 0 [BTC], got {value!r}")
+    return round(value * 100_000_000)
+
+
+def _address(vout: Mapping[str, Any]) -> str | None:
+    """``scriptPubKey.address`` (Bitcoin Core >= 22), else the single entry of the older ``addresses``."""
+    spk = vout.get("scriptPubKey")
+    if not isinstance(spk, Mapping):
+        return None
+    address = spk.get("address")
+    if isinstance(address, str):
+        return address
+    old = spk.get("addresses")
+    if isinstance(old, list) and len(old) == 1 and isinstance(old[0], str):
+        return old[0]
+    return None
+
+
+def _printable_tag(scriptsig_hex: str, limit: int = 100) -> str:
+    """The printable ASCII runs of a coinbase scriptSig (for display), at most `limit` characters."""
+    try:
+        raw = bytes.fromhex(scriptsig_hex)
+    except ValueError:
+        return ""
+    text = "".join(chr(b) if 32 <= b < 127 else " " for b in raw)
+    return " ".join(text.split())[:limit]
+
+
+def scan_blocks(
+    rpc: BitcoinRPC,
+    heights: Sequence[int],
+    sink: CoinbaseSink,
+    pools: PoolMatcher,
+    rpc_chunk: int = 5,
+) -> tuple[OnchainBatch, list[str | None]]:
+    """Read blocks at consecutive `heights` with ``getblock <hash> 2``: blocks, pools, coinbase flows.
+
+    ``getblockstats`` gives each hash (and the subsidy and fees of the ``blocks`` table); the blocks are then
+    read `rpc_chunk` at a time and reduced at once to the few rows kept, so memory holds one chunk's JSON.
+
+    Returns
+    -------
+    batch : OnchainBatch
+        ``blocks`` (as `fetch_blocks`), ``block_pools`` (height, hash, time, pool, coinbase_tag,
+        coinbase_sats), ``outputs`` (coinbase outputs with a value > 0: txid, vout, height, value_sats,
+        address, pool) and ``spends`` (txid, vout of the spent coinbase output, spend_txid, height, time,
+        n_outputs, value_out_sats, n_to_pool, value_to_pool_sats of the spending transaction) [sats].
+    parents : list of str or None
+        ``previousblockhash`` of each block.
+
+    Notes
+    -----
+    An output of a spending transaction counts as sent "to the pool" when its address is listed for the
+    spent output's pool in the definitions or has received a coinbase output attributed to that pool (stored,
+    or earlier in this batch).
+    """
+    url = rpc.url
+    stats = rpc.block_stats(heights)
+    hashes = [
+        _as_str(s, "blockhash", f"getblockstats({h})", url) for h, s in zip(heights, stats, strict=True)
+    ]
+    headers: list[Mapping[str, Any]] = []
+    bp: dict[str, list[Any]] = {
+        c: [] for c in ("height", "hash", "time", "pool", "coinbase_tag", "coinbase_sats")
+    }
+    outs: dict[str, list[Any]] = {c: [] for c in _OUTPUT_COLUMNS}
+    spends: dict[str, list[Any]] = {c: [] for c in _SPEND_COLUMNS}
+    pending: dict[tuple[str, int], str] = {}  # coinbase outputs of this batch -> pool
+    pending_addr: dict[str, set[str]] = {}  # their addresses -> pools
+    for lo in range(0, len(heights), max(1, rpc_chunk)):
+        chunk_heights = heights[lo : lo + rpc_chunk]
+        blocks = rpc.batch([("getblock", (h, 2)) for h in hashes[lo : lo + rpc_chunk]])
+        in_txid: list[str] = []
+        in_vout: list[int] = []
+        in_tx: list[int] = []
+        txs_seen: list[tuple[Mapping[str, Any], int, int]] = []  # (tx, height, time)
+        for h, block in zip(chunk_heights, blocks, strict=True):
+            rec = f"getblock({h})"
+            block = require_mapping(block, SOURCE, url, rec)
+            if _as_int(block, "height", rec, url) != h:
+                raise PayloadError(SOURCE, url, f"{rec}.height", f"expected {h}, got {block.get('height')!r}")
+            headers.append({k: v for k, v in block.items() if k != "tx"})  # keep no transactions
+            txs = require_list(block.get("tx"), SOURCE, url, f"{rec}.tx")
+            if not txs:
+                raise PayloadError(SOURCE, url, f"{rec}.tx", "a block has at least its coinbase transaction")
+            btime = _as_int(block, "time", rec, url)
+            cb = require_mapping(txs[0], SOURCE, url, f"{rec}.tx[0]")
+            cb_txid = _as_str(cb, "txid", f"{rec}.tx[0]", url)
+            vin = require_list(cb.get("vin"), SOURCE, url, f"{rec}.tx[0].vin")
+            script = vin[0].get("coinbase") if vin and isinstance(vin[0], Mapping) else None
+            if not isinstance(script, str):
+                raise PayloadError(SOURCE, url, f"{rec}.tx[0].vin[0].coinbase", "not a coinbase transaction")
+            cb_outs = []
+            for pos, vout in enumerate(require_list(cb.get("vout"), SOURCE, url, f"{rec}.tx[0].vout")):
+                vout = require_mapping(vout, SOURCE, url, f"{rec}.tx[0].vout[{pos}]")
+                n = _as_int(vout, "n", f"{rec}.tx[0].vout[{pos}]", url)
+                cb_outs.append(
+                    (n, _sats(vout.get("value"), f"{rec}.tx[0].vout[{pos}].value", url), _address(vout))
+                )
+            pool = pools.attribute(script, (a for _, _, a in cb_outs))
+            bp["height"].append(h)
+            bp["hash"].append(_as_str(block, "hash", rec, url))
+            bp["time"].append(btime)
+            bp["pool"].append(pool)
+            bp["coinbase_tag"].append(_printable_tag(script))
+            bp["coinbase_sats"].append(sum(v for _, v, _ in cb_outs))
+            for n, value, address in cb_outs:
+                if value <= 0:
+                    continue  # the witness commitment and other zero-value outputs
+                outs["txid"].append(cb_txid)
+                outs["vout"].append(n)
+                outs["height"].append(h)
+                outs["value_sats"].append(value)
+                outs["address"].append(address)
+                outs["pool"].append(pool)
+                pending[(cb_txid, n)] = pool
+                if address is not None:
+                    pending_addr.setdefault(address, set()).add(pool)
+            try:
+                for tx in txs[1:]:
+                    i = len(txs_seen)
+                    txs_seen.append((tx, h, btime))
+                    for txin in tx["vin"]:
+                        in_txid.append(txin["txid"])
+                        in_vout.append(txin["vout"])
+                        in_tx.append(i)
+            except (KeyError, TypeError) as exc:
+                raise PayloadError(SOURCE, url, f"{rec}.tx[].vin", f"missing or bad field {exc}") from None
+        del blocks
+        _match_spends(sink, pools, in_txid, in_vout, in_tx, txs_seen, pending, pending_addr, spends, url)
+    frame, parents = _block_frame(heights, stats, headers, url)
+    block_pools = pd.DataFrame(bp)
+    block_pools["time"] = pd.to_datetime(block_pools["time"], unit="s", utc=True)
+    outputs = pd.DataFrame(outs, columns=list(_OUTPUT_COLUMNS))
+    spend_frame = pd.DataFrame(spends, columns=list(_SPEND_COLUMNS))
+    spend_frame["time"] = pd.to_datetime(spend_frame["time"], unit="s", utc=True)
+    return OnchainBatch(frame, block_pools, outputs, spend_frame), parents
+
+
+def _match_spends(
+    sink: CoinbaseSink,
+    pools: PoolMatcher,
+    in_txid: list[str],
+    in_vout: list[int],
+    in_tx: list[int],
+    txs_seen: list[tuple[Mapping[str, Any], int, int]],
+    pending: dict[tuple[str, int], str],
+    pending_addr: dict[str, set[str]],
+    spends: dict[str, list[Any]],
+    url: str,
+) -> None:
+    """Find the inputs spending coinbase outputs (stored or pending) and add their spend rows."""
+    if not in_txid:
+        return
+    matched: list[tuple[int, str, int, str]] = []
+    for i, txid, vout in zip(in_tx, in_txid, in_vout, strict=True):
+        pool = pending.get((txid, vout)) if pending else None
+        if pool is not None:
+            matched.append((i, txid, vout, pool))
+    found = sink.spent_outputs(pd.DataFrame({"txid": in_txid, "vout": in_vout, "i": in_tx}))
+    matched.extend(
+        zip(
+            found["i"].tolist(),
+            found["txid"].tolist(),
+            found["vout"].tolist(),
+            found["pool"].tolist(),
+            strict=True,
+        )
+    )
+    if not matched:
+        return
+    summaries: dict[int, list[tuple[str | None, int]]] = {}
+    for i, *_ in matched:
+        if i not in summaries:
+            tx = txs_seen[i][0]
+            rec = f"tx {tx.get('txid')!r}"
+            summaries[i] = [
+                (_address(v), _sats(v.get("value"), f"{rec}.vout.value", url)) for v in tx.get("vout", [])
+            ]
+    addresses = sorted({a for outs in summaries.values() for a, _ in outs if a is not None})
+    known: dict[str, set[str]] = {}
+    if addresses:
+        pairs = sink.address_pools(addresses)
+        for address, pool in zip(pairs["address"].tolist(), pairs["pool"].tolist(), strict=True):
+            known.setdefault(address, set()).add(pool)
+    for i, txid, vout, pool in sorted(matched):
+        tx, height, btime = txs_seen[i]
+        outs = summaries[i]
+        to_pool = [
+            v
+            for a, v in outs
+            if a is not None
+            and (pools.address_pool(a) == pool or pool in known.get(a, ()) or pool in pending_addr.get(a, ()))
+        ]
+        spends["txid"].append(txid)
+        spends["vout"].append(vout)
+        spends["spend_txid"].append(tx["txid"])
+        spends["height"].append(height)
+        spends["time"].append(btime)
+        spends["n_outputs"].append(len(outs))
+        spends["value_out_sats"].append(sum(v for _, v in outs))
+        spends["n_to_pool"].append(len(to_pool))
+        spends["value_to_pool_sats"].append(sum(to_pool))
+
+
 def _find_fork(store: BlockStore, rpc: BitcoinRPC, height: int, tip: int) -> int:
     """Highest height <= `height` whose stored hash equals the node's (-1 when none).
 
@@ -468,6 +752,8 @@ def sync_blocks(
     chain: str = "main",
     progress: bool | None = None,
     max_reorgs: int = 10,
+    coinbase: CoinbaseSink | None = None,
+    pools: PoolMatcher | None = None,
 ) -> SyncReport:
     """Copy blocks from a Bitcoin Core node into the store, resumably and reorg-safely.
 
@@ -490,6 +776,11 @@ def sync_blocks(
         Show a rich progress bar on stderr; default: for syncs of 20,000 blocks or more on a terminal.
     max_reorgs : int, optional
         Give up (DataError) after handling this many reorganisations in one run.
+    coinbase : CoinbaseSink, optional
+        Also track pools and coinbase flows (`scan_blocks`) into this ledger, which then writes the blocks
+        too and rolls both back together. Use a small `batch` (e.g. 25): full blocks are megabytes of JSON.
+    pools : PoolMatcher, optional
+        Pool definitions for the attribution (default: `hashrisk.data.pools.load_pools()`).
 
     Returns
     -------
@@ -527,9 +818,14 @@ def sync_blocks(
     report = SyncReport(chain=chain, tip_height=tip, fork_heights=[])
     last_height = min(tip, stop) if stop is not None else tip
 
+    if coinbase is not None and pools is None:
+        from hashrisk.data.pools import load_pools
+
+        pools = load_pools()
+
     def handle_reorg(from_height: int) -> int:
         fork = _find_fork(store, rpc, from_height, tip)
-        removed = store.rollback_blocks(fork + 1)
+        removed = (coinbase if coinbase is not None else store).rollback_blocks(fork + 1)
         report.rolled_back += removed
         assert report.fork_heights is not None
         report.fork_heights.append(fork)
@@ -567,7 +863,13 @@ def sync_blocks(
         refetches = 0
         while height <= last_height:
             heights = list(range(height, min(height + batch, last_height + 1)))
-            frame, parents = fetch_blocks(rpc, heights)
+            onchain: OnchainBatch | None = None
+            if coinbase is not None:
+                assert pools is not None
+                onchain, parents = scan_blocks(rpc, heights, coinbase, pools)
+                frame = onchain.blocks
+            else:
+                frame, parents = fetch_blocks(rpc, heights)
             hashes = frame["hash"].tolist()
             # the node may reorganise between our two round trips: the batch must chain up by itself
             if any(parents[i] != hashes[i - 1] for i in range(1, len(heights))):
@@ -584,7 +886,12 @@ def sync_blocks(
                 height = fork + 1
                 prev_hash = store.block_hash(fork) if fork >= 0 else None
                 continue
-            written = store.upsert_blocks(frame, SOURCE)
+            if coinbase is not None and onchain is not None:
+                written = coinbase.write_batch(onchain, SOURCE)
+                report.coinbase_outputs += len(onchain.outputs)
+                report.coinbase_spends += len(onchain.spends)
+            else:
+                written = store.upsert_blocks(frame, SOURCE)
             report.blocks_written += written
             if report.first_height is None:
                 report.first_height = heights[0]

@@ -1,0 +1,132 @@
+"""Benchmark: pools and coinbase flows (`sync_blocks(..., coinbase=...)`) on full-size synthetic blocks.
+
+A local Bitcoin Core-like JSON-RPC server (``tests/data/servers.py``) answers ``getblock <hash> 2`` with about
+4,000 transactions per block in Bitcoin Core's verbosity-2 shape (each with a ``hex`` of a typical size); every
+block's coinbase pays a known pool, and from height 101 on each block spends the coinbase of the block 101
+below it. Each chain length runs in its own process, so the peak RSS printed is that run's: it should stay
+flat as the chain grows (memory bounded by the batch).
+
+Run::
+
+    python benchmarks/bench_onchain.py                      # chains of 150 and 300 blocks
+    python benchmarks/bench_onchain.py --lengths 200 --txs 4000 --batch 25
+
+Goal: >= 20 blocks/s scanned.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "data"))
+
+from servers import BlockBody, RpcChainServer, coinbase_json, tx_json, txid_of
+
+from hashrisk.chain.subsidy import block_subsidy_sats
+from hashrisk.data.bitcoind import BitcoinRPC, sync_blocks
+from hashrisk.data.coinbase import CoinbaseLedger
+from hashrisk.data.pools import load_pools
+from hashrisk.data.store import Store
+
+TAGS = ("/Foundry USA Pool/", "Mined by AntPool", "MARA Pool", "/ViaBTC/", "/nobody/")
+
+
+def make_bodies(n_txs: int) -> object:
+    fillers = []
+    for variant in range(4):  # pre-serialised filler transactions (never spending a coinbase)
+        txs = [
+            tx_json(
+                txid_of("f", variant, k),
+                [(txid_of("x", variant, k), 0), (txid_of("y", variant, k), 1)],
+                [(40_000, f"bc1qdest{k:034d}"), (9_000, f"bc1qchange{k:032d}")],
+                1_000,
+                hex_chars=440,
+            )
+            for k in range(n_txs - 2)
+        ]
+        fillers.append(json.dumps(txs, separators=(",", ":"))[1:-1])
+
+    def body(height: int, salt: str) -> BlockBody:
+        fees = 1_000 * (n_txs - 1)
+        value = block_subsidy_sats(height) + fees
+        cb = coinbase_json(
+            txid_of("cb", salt, height),
+            height,
+            TAGS[height % 5],
+            [(value, f"bc1qpool{height % 5}"), (0, None)],
+        )
+        spent = height - 101
+        if spent >= 0:
+            spend_value = block_subsidy_sats(spent) + fees - 1_000
+            spend = tx_json(
+                txid_of("s", height),
+                [(txid_of("cb", salt, spent), 0)],
+                [(spend_value, "bc1qexchange")],
+                1_000,
+            )
+        else:
+            spend = tx_json(txid_of("s", height), [(txid_of("z", height), 0)], [(1, "bc1qexchange")], 1_000)
+        head = json.dumps([cb, spend], separators=(",", ":"))[:-1]
+        filler = fillers[height % len(fillers)]
+        return BlockBody(n_txs, fees, lambda: head + "," + filler + "]")
+
+    return body
+
+
+def run_one(blocks: int, n_txs: int, batch: int) -> dict[str, float]:
+    pools = load_pools()
+    with RpcChainServer(blocks, bodies=make_bodies(n_txs)) as server, tempfile.TemporaryDirectory() as home:  # type: ignore[arg-type]
+        sample = server.blocks[0].body
+        size_mb = len(sample.tx_json()) / 1e6 if sample else 0.0
+        with Store(home) as store, BitcoinRPC(server.url, user="alice", password="s3cret") as rpc:
+            t0 = time.perf_counter()
+            report = sync_blocks(store, rpc, batch=batch, coinbase=CoinbaseLedger(store), pools=pools)
+            seconds = time.perf_counter() - t0
+            spends = store.con.execute("SELECT count(*) FROM coinbase_spends").fetchone()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "blocks": report.blocks_written,
+        "seconds": seconds,
+        "blocks_per_s": report.blocks_written / seconds,
+        "tx_per_s": report.blocks_written * n_txs / seconds,
+        "block_json_mb": size_mb,
+        "spends": float(spends[0] if spends else 0),
+        "peak_rss_mb": peak_mb,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lengths", type=int, nargs="+", default=[150, 300])
+    parser.add_argument("--txs", type=int, default=4000)
+    parser.add_argument("--batch", type=int, default=25)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.one, args.txs, args.batch)))
+        return
+    print(f"coinbase-flow scan: {args.txs} tx/block, batch {args.batch}, one process per chain length")
+    for n in args.lengths:
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(n), "--txs", str(args.txs), "--batch", str(args.batch)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(
+            f"  {int(r['blocks']):5d} blocks ({r['block_json_mb']:.1f} MB JSON each): {r['seconds']:6.1f} s, "
+            f"{r['blocks_per_s']:6.1f} blocks/s, {r['tx_per_s']:9,.0f} tx/s, {int(r['spends'])} coinbase spends, "
+            f"peak RSS {r['peak_rss_mb']:.0f} MB"
+        )
+
+
+if __name__ == "__main__":
+    main()
