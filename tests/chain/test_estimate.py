@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
-from hashrisk.chain.estimate import estimate_next_adjustment, prior_interval_from_previous_epoch
+from hashrisk.chain.estimate import (
+    MAX_FUTURE_BLOCK_TIME_S,
+    estimate_next_adjustment,
+    mempool_difficulty_change_pct,
+    prior_interval_from_previous_epoch,
+)
 from hashrisk.chain.pow import bits_to_difficulty, next_bits
 from hashrisk.errors import InputError
 
@@ -102,3 +110,86 @@ def test_bad_input(kwargs: dict[str, object], field: str) -> None:
     with pytest.raises(InputError) as info:
         estimate_next_adjustment(**args)  # type: ignore[arg-type]
     assert info.value.field == field
+
+
+def _unix(text: str) -> int:
+    return int(dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+
+
+# mempool.space's test vectors (backend/src/__tests__/api/difficulty-adjustment.test.ts)
+LOCK_T0 = _unix("2023-04-20T09:57:33Z")  # first block of the epoch 786,240-788,255
+LOCK_LAST = _unix("2023-05-04T14:54:26Z")  # block 788,255
+LOCK_NOW = _unix("2023-05-04T14:54:09Z")  # mempool's "now": 17 s before the last block's timestamp
+LOCK_BITS = 0x1705C739  # nBits of 786,240 (bitcoinj retarget headers); 788,256 has 0x1705dd01
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "expected"),
+    [
+        (  # vector 1: the epoch's own pace (1,451 blocks in)
+            (_unix("2024-02-02T15:42:06Z"), _unix("2024-02-11T22:43:01Z"), 830027 % 2016),
+            {"window_start_time": _unix("2024-02-08T14:43:05Z"), "previous_change_pct": 7.333505241141637},
+            8.512745140778843,
+        ),
+        (  # vector 2: inside the quarter-epoch window (182 blocks in), previous epoch rescaled
+            (_unix("2022-08-18T11:07:00Z"), _unix("2022-08-19T14:03:53Z"), 750134 % 2016),
+            {"window_start_time": _unix("2022-08-16T03:16:54Z"), "previous_change_pct": 0.6280047707459726},
+            1.0420538959004633,
+        ),
+        (  # vector 4: lock-in, the last block's time counts
+            (LOCK_T0, LOCK_NOW, 788255 % 2016),
+            {"previous_change_pct": 1.7220298879531821, "last_block_time": LOCK_LAST},
+            -1.4512637555574193,
+        ),
+    ],
+)
+def test_mempool_method_reproduces_its_test_vectors(
+    args: tuple[int, int, int], kwargs: dict[str, float], expected: float
+) -> None:
+    assert mempool_difficulty_change_pct(*args, **kwargs) == pytest.approx(expected, rel=1e-12)
+
+
+def test_lock_in_vector_consensus_exact_agrees_with_mempool() -> None:
+    """The epoch ending at 788,255: consensus (compact rounding) vs mempool's float, within 1e-3 pp; the last
+    block's timestamp is 17 s after "now" and must be accepted."""
+    est = estimate_next_adjustment(
+        LOCK_BITS, LOCK_T0, 2016, LOCK_NOW, last_block_time=LOCK_LAST, epoch_start_height=786_240
+    )
+    assert est.locked_in
+    assert est.next_bits_p50 == 0x1705DD01  # the real nBits of height 788,256
+    assert est.change_pct_p50 == pytest.approx(-1.4512637555574193, abs=1e-3)
+
+
+def test_last_block_may_be_ahead_of_the_clock_by_two_hours() -> None:
+    last = T0 + 999 * 600
+    ahead = estimate_next_adjustment(BITS, T0, 1000, last - 30, last_block_time=last)
+    same = estimate_next_adjustment(BITS, T0, 1000, last, last_block_time=last)
+    assert ahead == same  # the exposure runs to the later of the two
+    estimate_next_adjustment(BITS, T0, 1000, last - MAX_FUTURE_BLOCK_TIME_S, last_block_time=last)
+    with pytest.raises(InputError) as info:
+        estimate_next_adjustment(BITS, T0, 1000, last - MAX_FUTURE_BLOCK_TIME_S - 1, last_block_time=last)
+    assert info.value.field == "last_block_time" and "7,200" in info.value.allowed
+
+
+def test_cli_accepts_the_lock_in_vector() -> None:
+    from hashrisk.cli.main import app
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "chain", "estimate", "--bits", "0x1705c739", "--epoch-start-time", "2023-04-20T09:57:33Z",
+            "--blocks-mined", "2016", "--now", "2023-05-04T14:54:09Z",
+            "--last-block-time", "2023-05-04T14:54:26Z", "--json",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert '"locked_in": true' in result.stdout
+
+
+def test_mempool_method_bad_input() -> None:
+    with pytest.raises(InputError) as info:
+        mempool_difficulty_change_pct(T0, T0 + 10, 2016)
+    assert info.value.field == "blocks_in_epoch"
+    with pytest.raises(InputError) as info:
+        mempool_difficulty_change_pct(T0, T0 + 10, 2015)
+    assert info.value.field == "last_block_time"

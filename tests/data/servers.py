@@ -193,7 +193,7 @@ class BlockBody:
 
     n_tx: int
     fees_sats: int
-    tx_json: Callable[[], str]
+    tx_json: Callable[[], str | bytes]
 
 
 BodyMaker = Callable[[int, str], BlockBody]
@@ -414,11 +414,10 @@ class RpcChainServer(_Base):
             if isinstance(request, list):
                 self.max_batch = max(self.max_batch, len(request))
                 parts = [self._answer(item) for item in request]
-                return 200, ("[" + ",".join(p for _, p in parts) + "]").encode()
-            status, part = self._answer(request)
-            return status, part.encode()
+                return 200, b"[" + b",".join(p for _, p in parts) + b"]"
+            return self._answer(request)
 
-    def _answer(self, item: Any) -> tuple[int, str]:
+    def _answer(self, item: Any) -> tuple[int, bytes]:
         version2 = isinstance(item, dict) and item.get("jsonrpc") == "2.0"
         req_id = json.dumps(item.get("id") if isinstance(item, dict) else None)
         try:
@@ -431,11 +430,12 @@ class RpcChainServer(_Base):
             error = json.dumps({"code": err.code, "message": err.message})
             status = 404 if err.code == -32601 else 500
             if version2:
-                return 200, f'{{"jsonrpc":"2.0","error":{error},"id":{req_id}}}'
-            return status, f'{{"result":null,"error":{error},"id":{req_id}}}'
+                return 200, f'{{"jsonrpc":"2.0","error":{error},"id":{req_id}}}'.encode()
+            return status, f'{{"result":null,"error":{error},"id":{req_id}}}'.encode()
+        body = result if isinstance(result, bytes) else result.encode()
         if version2:
-            return 200, f'{{"jsonrpc":"2.0","result":{result},"id":{req_id}}}'
-        return 200, f'{{"result":{result},"error":null,"id":{req_id}}}'
+            return 200, b'{"jsonrpc":"2.0","result":' + body + b',"id":' + req_id.encode() + b"}"
+        return 200, b'{"result":' + body + b',"error":null,"id":' + req_id.encode() + b"}"
 
     def _block_at(self, params: list[Any]) -> SyntheticBlock:
         if not params:
@@ -449,8 +449,8 @@ class RpcChainServer(_Base):
             return self.by_hash[key]
         raise RpcError(-5, "Block not found")
 
-    def _call(self, method: str, params: list[Any]) -> str:
-        """The JSON text of the result of `method`."""
+    def _call(self, method: str, params: list[Any]) -> str | bytes:
+        """The JSON text of the result of `method` (getblock: bytes, pre-serialised transactions joined)."""
         if method == "getblockchaininfo":
             tip = self.blocks[-1]
             return json.dumps(
@@ -497,7 +497,13 @@ class RpcChainServer(_Base):
                 raise RpcError(-8, "this stand-in answers getblock only with verbosity 2 and block bodies")
             head = block.header(self.tip)
             head.update({"strippedsize": 0, "size": 0, "weight": 0})
-            return json.dumps(head)[:-1] + ',"tx":' + block.body.tx_json() + "}"
+            txs = block.body.tx_json()
+            return (
+                json.dumps(head, separators=(",", ":"))[:-1].encode()
+                + b',"tx":'
+                + (txs if isinstance(txs, bytes) else txs.encode())
+                + b"}"
+            )
         raise RpcError(-32601, "Method not found")
 
 

@@ -251,7 +251,7 @@ def test_fetch_writes_daily_and_retargets(srv: RouteServer, hashrisk_home: Path)
     assert (retargets["source"] == "mempool").all()
     # incremental: resumes from the last stored day with the shortest period that covers it
     again = fetch("mempool", base_url=base(srv), options=FAST)
-    assert again["since"] == "2026-06-01"
+    assert again["since"] == "2026-05-29"  # the last stored day less an overlap of 3 days (revised values)
     assert again["daily"]["changed"] == 0
     if (dt.datetime.now(dt.UTC).date() - dt.date(2026, 6, 1)).days < 3 * 365:
         assert not again["urls"][0].endswith("/hashrate/all")  # a shorter period covers the gap
@@ -263,3 +263,23 @@ def test_fetch_failure_leaves_the_store_untouched(srv: RouteServer, hashrisk_hom
         fetch("mempool", base_url=base(srv), options=FAST)
     with Store(read_only=True) as store:
         assert store.daily_frame().empty and store.retargets_frame().empty
+
+
+def test_fetch_without_a_price_feed_stores_the_rest(srv: RouteServer, hashrisk_home: Path) -> None:
+    """A self-hosted mempool without a price feed answers 404 on /historical-price: hashrate and retargets are
+    stored and the report names the missing endpoint."""
+    srv.route("/api/v1/historical-price", Reply(404, {"error": "not found"}))
+    report = fetch("mempool", base_url=base(srv), options=FAST)
+    assert report["missing"] == ["/v1/historical-price (HTTP 404)"]
+    assert report["daily"]["rows"] == 3 and report["retargets"]["rows"] == 3
+    with Store(read_only=True) as store:
+        daily = store.daily_frame(source="mempool")
+    assert daily["price_usd"].isna().all() and daily["hashrate_ths"].notna().all()
+
+
+def test_other_http_errors_still_fail_whole(srv: RouteServer, hashrisk_home: Path) -> None:
+    srv.route("/api/v1/historical-price", Reply(403, {"error": "forbidden"}))
+    with pytest.raises(DataError):
+        fetch("mempool", base_url=base(srv), options=FAST)
+    with Store(read_only=True) as store:
+        assert store.daily_frame().empty

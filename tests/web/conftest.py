@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import threading
@@ -29,15 +30,29 @@ def web_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("web-home")
 
 
-@pytest.fixture(scope="module")
-def live_server(web_home: Path) -> Iterator[str]:
-    """The app served by uvicorn in a thread on a free port of 127.0.0.1; yields its base URL."""
+def watch_page(page: Any) -> tuple[list[str], list[str]]:
+    """Lists that fill with the page's console errors, page errors and failed requests, and with every URL
+    it requests (to check that nothing leaves 127.0.0.1)."""
+    problems: list[str] = []
+    requests: list[str] = []
+    page.on(
+        "console", lambda m: problems.append(f"console.{m.type}: {m.text}") if m.type == "error" else None
+    )
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
+    page.on("request", lambda r: requests.append(r.url))
+    return problems, requests
+
+
+@contextlib.contextmanager
+def serve(home: Path) -> Iterator[str]:
+    """The app on `home` served by uvicorn in a thread on a free port of 127.0.0.1; yields its base URL."""
     import uvicorn
 
     from hashrisk.web.app import create_app
 
     port = _free_port()
-    config = uvicorn.Config(create_app(home=web_home), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(create_app(home=home), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -49,6 +64,13 @@ def live_server(web_home: Path) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def live_server(web_home: Path) -> Iterator[str]:
+    """The app on an empty data folder, served on a free port of 127.0.0.1; yields its base URL."""
+    with serve(web_home) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from conftest import watch_page
 from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.economics.cost import cost_curve
 from hashrisk.economics.fleet import FleetSpec, build_fleet
@@ -30,14 +31,7 @@ def test_slider_updates_cost_curve_share_and_stress_fan(
     live_server: str, chromium: Any, tmp_path: Path
 ) -> None:
     page = chromium.new_page(viewport={"width": 1280, "height": 1000})
-    problems: list[str] = []
-    requests: list[str] = []
-    page.on(
-        "console", lambda m: problems.append(f"console.{m.type}: {m.text}") if m.type == "error" else None
-    )
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
-    page.on("request", lambda r: requests.append(r.url))
+    problems, requests = watch_page(page)
 
     page.goto(live_server + "/")
     start = "71300"  # the embedded price rounded to the slider's $100 step

@@ -25,6 +25,15 @@ mean interval rescaled to the current difficulty (see :func:`prior_interval_from
 
 Once the epoch's last block is known (``n == 2016``) the new bits are fixed: the result is exact and the
 band collapses ("locked in").
+
+Block times may run ahead of the local clock: consensus accepts a header up to two hours after the node's
+network-adjusted time (Bitcoin Core ``MAX_FUTURE_BLOCK_TIME`` = 7,200 s, src/chain.h), so a last-block time up
+to :data:`MAX_FUTURE_BLOCK_TIME_S` after `now` is accepted (mempool.space's lock-in test vector has the epoch's
+last block 17 s after its "now"). The elapsed exposure is then counted up to the later of the two.
+
+Baseline: :func:`mempool_difficulty_change_pct` is mempool.space's own point estimate, reimplemented from its
+source (backend/src/api/difficulty-adjustment.ts, ``calcDifficultyAdjustment``, and its test vectors in
+backend/src/__tests__/api/difficulty-adjustment.test.ts), used as the reference in evaluations.
 """
 
 from __future__ import annotations
@@ -45,6 +54,11 @@ from hashrisk.errors import InputError
 
 DEFAULT_PRIOR_BLOCKS = 504
 """Length of mempool.space's blending window (a quarter epoch) [blocks]."""
+MAX_FUTURE_BLOCK_TIME_S = 7_200
+"""Largest lead of a block's timestamp over the clock that consensus allows [s] (Bitcoin Core
+``MAX_FUTURE_BLOCK_TIME``, two hours ahead of network-adjusted time)."""
+MEMPOOL_WINDOW_BLOCKS = 504
+"""mempool.space's sliding window used while the epoch holds fewer than 503 blocks after its first [blocks]."""
 
 
 @dataclass(frozen=True)
@@ -129,7 +143,8 @@ def estimate_next_adjustment(
     blocks_mined : int
         Blocks of the epoch already mined, ``1 .. 2016`` (block H0 counts as 1).
     now : int
-        Current time [unix s]; must not precede `last_block_time`.
+        Current time [unix s]. `last_block_time` may be up to :data:`MAX_FUTURE_BLOCK_TIME_S` after it (a
+        block's timestamp may run ahead of the local clock); the exposure then runs to `last_block_time`.
     last_block_time : int, optional
         Header time of the latest block. Required when ``blocks_mined == 2016`` (lock-in), where it is the
         time of block ``H0 + 2015``.
@@ -151,8 +166,14 @@ def estimate_next_adjustment(
         raise InputError("blocks_mined", blocks_mined, "an integer in [1, 2016] (block H0 counts as 1)")
     if now < epoch_start_time:
         raise InputError("now", now, f"a unix time >= epoch_start_time ({epoch_start_time})")
+    if last_block_time is not None and last_block_time > now + MAX_FUTURE_BLOCK_TIME_S:
+        raise InputError(
+            "last_block_time",
+            last_block_time,
+            f"a unix time at most {MAX_FUTURE_BLOCK_TIME_S:,} s (consensus MAX_FUTURE_BLOCK_TIME) after now ({now})",
+        )
     if last_block_time is not None and last_block_time > now:
-        raise InputError("last_block_time", last_block_time, f"a unix time <= now ({now})")
+        now = last_block_time  # the chain has seen at least this much time
     if not math.isfinite(prior_interval_s) or prior_interval_s <= 0:
         raise InputError("prior_interval_s", prior_interval_s, "a finite interval > 0 [s]")
     if prior_blocks < 0:
@@ -225,3 +246,79 @@ def estimate_next_adjustment(
         lock_in_time_p95=now + t_hi,
         lock_in_time_mean=now + t_mean,
     )
+
+
+def mempool_difficulty_change_pct(
+    epoch_start_time: float,
+    now: float,
+    blocks_in_epoch: int,
+    *,
+    window_start_time: float | None = None,
+    previous_change_pct: float = 0.0,
+    last_block_time: float | None = None,
+) -> float:
+    """mempool.space's estimate of the next difficulty change [%] (the baseline of the evaluations).
+
+    Reimplemented from mempool.space's source, backend/src/api/difficulty-adjustment.ts
+    (``calcDifficultyAdjustment``, mempool/mempool on GitHub, 2024 version with the quarter-epoch window), and
+    checked against the test vectors of backend/src/__tests__/api/difficulty-adjustment.test.ts:
+
+    - ``blocks_in_epoch`` = height of the tip modulo 2016 (blocks mined after the epoch's first block);
+    - while ``blocks_in_epoch < 503`` and the time of the block 504 below the tip is known
+      (`window_start_time`), the pace is that of the 504-block window, its part in the previous epoch
+      restated at the current difficulty::
+
+          span = (now - t0) + (t0 - window_start_time) * (1 + previous_change_pct / 100)
+          change = 600 / (span / 504) - 1
+
+    - otherwise the epoch's own pace: ``change = 600 / ((T - t0) / (blocks_in_epoch + 1)) - 1`` with
+      ``T = last_block_time`` once the epoch's last block is known (``blocks_in_epoch == 2015``), else `now`;
+    - clamped to [-75, +300] %.
+
+    A point estimate in floating point (no compact rounding, no band).
+
+    Parameters
+    ----------
+    epoch_start_time : float
+        Time of the epoch's first block ``t0`` [unix s].
+    now : float
+        Current time [unix s].
+    blocks_in_epoch : int
+        Tip height modulo 2016, 0 .. 2015.
+    window_start_time : float, optional
+        Time of the block 504 below the tip [unix s] (None: no window).
+    previous_change_pct : float
+        The previous retarget's change [%].
+    last_block_time : float, optional
+        Time of the tip; required when ``blocks_in_epoch == 2015``.
+
+    Examples
+    --------
+    mempool's lock-in vector (epoch ending at height 788,255):
+
+    >>> t0, last = 1681984653, 1683212066  # 2023-04-20T09:57:33Z, 2023-05-04T14:54:26Z
+    >>> round(mempool_difficulty_change_pct(t0, 1683212049, 2015, last_block_time=last), 10)
+    -1.4512637556
+    """
+    if not isinstance(blocks_in_epoch, int) or not 0 <= blocks_in_epoch < RETARGET_INTERVAL_BLOCKS:
+        raise InputError("blocks_in_epoch", blocks_in_epoch, "an integer in [0, 2015] (tip height % 2016)")
+    if blocks_in_epoch == RETARGET_INTERVAL_BLOCKS - 1:
+        if last_block_time is None:
+            raise InputError(
+                "last_block_time", None, "the time of the epoch's last block (blocks_in_epoch 2015)"
+            )
+        end = float(last_block_time)
+    else:
+        end = float(now)
+    if window_start_time is not None and blocks_in_epoch < MEMPOOL_WINDOW_BLOCKS - 1:
+        span = max(0.0, now - epoch_start_time) + (epoch_start_time - window_start_time) * (
+            1.0 + previous_change_pct / 100.0
+        )
+        blocks = MEMPOOL_WINDOW_BLOCKS
+    else:
+        span = end - epoch_start_time
+        blocks = blocks_in_epoch + 1
+    if span <= 0:
+        raise InputError("now", now, f"a time after the epoch's first block ({epoch_start_time})")
+    change = (TARGET_SPACING_S / (span / blocks) - 1.0) * 100.0
+    return min(300.0, max(-75.0, change))

@@ -24,7 +24,7 @@ from typer.core import TyperGroup
 from hashrisk._json import jsonable
 from hashrisk.data.input_file import read_input_file
 from hashrisk.data.snapshot import NetworkSnapshot
-from hashrisk.data.stored_snapshot import snapshot_for_date
+from hashrisk.data.stored_snapshot import AsOf, as_of, latest_snapshot, snapshot_for_date
 from hashrisk.errors import DataError, HashriskError, InputError, StoreDamagedError
 
 P = ParamSpec("P")
@@ -183,18 +183,46 @@ def _snapshot_from_file(path: Path, base: NetworkSnapshot) -> NetworkSnapshot:
     return base.override(source=f"file {path.name}", sources=sources, **raw)
 
 
+def warn_if_stale(found: AsOf) -> None:
+    """One warning line on stderr when `found` is more than two days old."""
+    message = found.warning()
+    if message is not None:
+        err_console.print(
+            f"[yellow]warning:[/] {escape(message)}", highlight=False, emoji=False, soft_wrap=True
+        )
+
+
+def as_of_fields(snap: NetworkSnapshot) -> dict[str, Any]:
+    """``{"as_of": {day, source, age_days, stale}}`` for JSON outputs when the day comes from the store; ``{}``
+    for the embedded snapshot (whose date and sources already say it, and whose outputs stay byte-stable)."""
+    found = as_of(snap)
+    return {"as_of": found.to_dict()} if found.stored else {}
+
+
+def as_of_line(snap: NetworkSnapshot) -> str:
+    """The "as of" line of text outputs: day, source and age."""
+    return as_of(snap).line()
+
+
 def resolve_snapshot(
     snapshot_file: Path | None = None,
     date: str | None = None,
     home: Path | None = None,
     **overrides: float | None,
 ) -> NetworkSnapshot:
-    """The snapshot a command works on: the stored `date` (else the embedded one), then a TOML file, then flags.
+    """The snapshot a command works on: the stored `date`, else the latest complete stored day (when at least as
+    new as the embedded snapshot, :func:`~hashrisk.data.stored_snapshot.latest_snapshot`), else the embedded one;
+    then a TOML file, then flags.
 
     Without stored data for `date`, a warning on stderr says how to get some and the embedded snapshot is used.
+    When the default day is more than two days old, one warning line on stderr says so (a `date` the user
+    picks is never "stale").
     """
     base = NetworkSnapshot.embedded()
-    if date is not None:
+    if date is None:
+        base, found = latest_snapshot(home)
+        warn_if_stale(found)
+    else:
         try:
             base = snapshot_for_date(date, home=home)
         except StoreDamagedError:

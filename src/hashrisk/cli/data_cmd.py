@@ -156,7 +156,9 @@ def export_cmd(
 @handle_errors
 def fetch_cmd(
     source: str = typer.Option(
-        ..., "--source", help="coinmetrics, mempool, blockchain or bitcoind (a Bitcoin Core node)."
+        ...,
+        "--source",
+        help="coinmetrics, mempool, blockchain, bitcoind (a Bitcoin Core node) or edgar (listed miners' SEC facts).",
     ),
     since: str | None = typer.Option(
         None,
@@ -179,6 +181,17 @@ def fetch_cmd(
     ),
     chain: str = typer.Option("main", "--chain", help="Chain the node must be on (bitcoind)."),
     batch: int = typer.Option(2000, "--batch", help="Blocks per RPC round trip and transaction (bitcoind)."),
+    company: list[str] | None = typer.Option(
+        None,
+        "--company",
+        help="edgar: a listed miner's ticker (MARA, RIOT, ...) or CIK; repeatable; default all.",
+    ),
+    user_agent: str | None = typer.Option(
+        None,
+        "--user-agent",
+        help='edgar: your name and e-mail, sent as User-Agent ("Jane Doe jane@example.com"); required by the SEC.',
+        envvar="HASHRISK_SEC_USER_AGENT",
+    ),
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Fetch a network source into the store (incremental; a failed fetch leaves the store as it was)."""
@@ -186,6 +199,8 @@ def fetch_cmd(
 
     if source != "bitcoind" and (rpc_cookie or rpc_user or rpc_password):
         raise InputError("--rpc-cookie/--rpc-user/--rpc-password", source, "only with --source bitcoind")
+    if source != "edgar" and company:
+        raise InputError("--company", company, "only with --source edgar")
     report = fetch(
         source,
         since=since,
@@ -197,6 +212,8 @@ def fetch_cmd(
         rpc_password=rpc_password,
         chain=chain,
         batch=batch,
+        companies=company or None,
+        user_agent=user_agent,
     )
     if json_out:
         emit_json(report)
@@ -213,7 +230,7 @@ def fetch_cmd(
             str(report["first_height"]),
             str(report["last_height"]),
         )
-    for name in ("daily", "retargets"):
+    for name in ("daily", "retargets", "miners"):
         if name in report:
             part = report[name]
             table.add_row(
@@ -230,4 +247,33 @@ def fetch_cmd(
             f"(forks at {report['fork_heights']}); {report['blocks_per_s']:,.0f} blocks/s",
             highlight=False,
         )
+    if source == "edgar":
+        _print_edgar(report)
     console.print(f"store {escape(str(report['store']))}", highlight=False)
+
+
+def _print_edgar(report: dict[str, Any]) -> None:
+    """Per company: concepts found and missing (missing is not zero), then the production-update links."""
+    companies = Table(title="SEC EDGAR company facts (missing: not tagged, never zero)")
+    for name in ("ticker", "cik", "facts", "found", "missing"):
+        companies.add_column(name, justify="right" if name in ("cik", "facts") else "left", overflow="fold")
+    for c in report["companies"]:
+        short = [str(x).split(":")[-1] for x in c["missing"]]
+        companies.add_row(
+            escape(str(c["ticker"] or "-")),
+            str(c["cik"]),
+            f"{c['facts']:,}",
+            escape(", ".join(str(x).split(":")[-1] for x in c["found"]) or "-"),
+            escape(", ".join(short) or "-"),
+        )
+    console.print(companies)
+    links = Table(title="Recent 8-K / 6-K filings (production updates: read the exhibit)")
+    for name in ("ticker", "form", "filed", "accession", "exhibit 99.1 / document"):
+        links.add_column(name, overflow="fold")
+    for c in report["companies"]:
+        for link in c["links"]:
+            url = link["exhibit_99_1_url"] or link["primary_document_url"]
+            links.add_row(
+                escape(str(c["ticker"] or c["cik"])), link["form"], link["filed"], link["accession"], url
+            )
+    console.print(links)

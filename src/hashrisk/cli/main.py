@@ -12,10 +12,12 @@ from hashrisk import __version__
 from hashrisk.chain.estimate import estimate_next_adjustment
 from hashrisk.chain.pow import bits_to_difficulty, next_bits
 from hashrisk.chain.subsidy import block_subsidy_sats, next_halving_height
-from hashrisk.cli import analytics_cmd, flows_cmd, report_cmd
+from hashrisk.cli import analytics_cmd, changes_cmd, flows_cmd, report_cmd
 from hashrisk.cli.common import (
     JSON_OPTION,
     OneLineErrorGroup,
+    as_of_fields,
+    as_of_line,
     console,
     emit_json,
     handle_errors,
@@ -23,9 +25,12 @@ from hashrisk.cli.common import (
     resolve_snapshot,
     unix_time,
 )
+from hashrisk.cli.config_cmd import config_app
 from hashrisk.cli.data_cmd import data_app
+from hashrisk.cli.evaluate_cmd import register_evaluate_commands
 from hashrisk.cli.sim_cmd import register_sim_commands
 from hashrisk.cli.sweep_cmd import register_sweep_commands
+from hashrisk.cli.update_cmd import register_update_command
 from hashrisk.constants import SATS_PER_BTC
 from hashrisk.display import eh_s, pct, usd
 from hashrisk.economics.catalog import load_catalog
@@ -46,11 +51,15 @@ chain_app = typer.Typer(
 )
 app.add_typer(chain_app, name="chain")
 app.add_typer(data_app, name="data")
+app.add_typer(config_app, name="config")
 register_sim_commands(app)
 register_sweep_commands(app)
+register_update_command(app)
+register_evaluate_commands(app)
 analytics_cmd.register(app)
 flows_cmd.register(app)
 report_cmd.register(app)
+changes_cmd.register(app)
 
 SNAPSHOT_OPTION = typer.Option(
     None, "--snapshot", help="TOML file overriding snapshot fields.", dir_okay=False
@@ -61,7 +70,12 @@ HASHRATE_OPTION = typer.Option(
     None, "--hashrate-ths", help="Network hashrate [TH/s] (default: the snapshot's)."
 )
 FEES_OPTION = typer.Option(None, "--fees", help="Mean fees per block [BTC] (default: the snapshot's).")
-DATE_OPTION = typer.Option(None, "--date", help="Use the stored snapshot of this day (YYYY-MM-DD).")
+DATE_OPTION = typer.Option(
+    None,
+    "--date",
+    help="Use the stored snapshot of this day (YYYY-MM-DD); default: the newest complete stored day, else "
+    "the embedded 2026-06-01 snapshot.",
+)
 HOME_OPTION = typer.Option(
     None, "--home", help="Data directory (default: $HASHRISK_HOME or the user data dir)."
 )
@@ -123,7 +137,7 @@ def cost(
     result = production_cost(snap, fleet, power_price)
     summary = result.summary()
     if json_out:
-        emit_json({"snapshot": snap.to_dict(), **summary})
+        emit_json({"snapshot": snap.to_dict(), **summary, **as_of_fields(snap)})
         return
     table = Table(title=f"Production cost of 1 BTC, {snap.date} (BTC {usd(snap.price_usd)})")
     table.add_column("measure")
@@ -166,6 +180,7 @@ def cost(
     )
     console.print(table)
     console.print(f"network {eh_s(snap.hashrate_ths)}; fleet: {fleet.label}", highlight=False)
+    console.print(as_of_line(snap), highlight=False)
 
 
 @app.command()
@@ -195,7 +210,7 @@ def breakeven(
     )
     econ = machine_economics(model, snap, power_price, pue)
     if json_out:
-        emit_json(econ.to_dict())
+        emit_json({**econ.to_dict(), **as_of_fields(snap)})
         return
     table = Table(title=f"{econ.model} at ${power_price}/kWh, PUE {pue}, {snap.date}")
     table.add_column("measure")
@@ -210,6 +225,7 @@ def breakeven(
     table.add_row("breakeven BTC price", usd(econ.breakeven_price_usd))
     console.print(table)
     console.print(f"spec source: {econ.source}", highlight=False)
+    console.print(as_of_line(snap), highlight=False)
 
 
 @app.command()

@@ -6,6 +6,8 @@ without them.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import ipaddress
 import time
 from pathlib import Path
@@ -15,6 +17,7 @@ from rich.markup import escape
 
 from hashrisk.cli import common
 from hashrisk.cli.common import JSON_OPTION, YES_OPTION, console, emit_json, err_console, handle_errors
+from hashrisk.data.stored_snapshot import as_of
 from hashrisk.economics.fleet import FleetSpec
 from hashrisk.errors import InputError
 
@@ -26,7 +29,10 @@ HOME_OPTION = typer.Option(
 @handle_errors
 def report_command(
     date: str | None = typer.Option(
-        None, "--date", help="Report on the stored snapshot of this day (YYYY-MM-DD); default: embedded."
+        None,
+        "--date",
+        help="Report on the stored snapshot of this day (YYYY-MM-DD); default: the newest complete stored day, "
+        "else the embedded snapshot.",
     ),
     out: Path | None = typer.Option(
         None,
@@ -50,12 +56,25 @@ def report_command(
         "--backend",
         help="Simulation kernel: numpy (no compilation; default) or numba (compiled, faster for many paths).",
     ),
+    since: str | None = typer.Option(
+        None,
+        "--since",
+        help='First day of the History section (YYYY-MM-DD) or "all" (from 2009); default: two years '
+        "before the as-of day.",
+    ),
+    since_changes: str | None = typer.Option(
+        None,
+        "--since-changes",
+        help='First day of "What changed" (YYYY-MM-DD) or "last" (the default: since you last ran report '
+        "or changes; 30 days before the as-of day the first time).",
+    ),
     home: Path | None = HOME_OPTION,
     yes: bool = YES_OPTION,
     json_out: bool = JSON_OPTION,
 ) -> None:
-    """Write the desk report: headline, cost, cost curve, difficulty, stress, sensitivity, AI/HPC, flows,
+    """Write the desk report: headline, what changed, cost, cost curve, difficulty, stress, sensitivity, AI/HPC, flows,
     counterpoints, what remains uncertain, provenance (HTML, or Markdown with SVG charts)."""
+    from hashrisk.cli.changes_cmd import resolve_since, write_state
     from hashrisk.cli.sim_cmd import scenario_work
     from hashrisk.report import build_report, load_context, write_report
     from hashrisk.report.build import infer_format
@@ -68,6 +87,12 @@ def report_command(
     common.check_work(len(STRESS_SHOCKS) * scenario_work(Scenario(), stress), yes, "--paths", paths)
     if backend not in ("numpy", "numba"):
         raise InputError("--backend", backend, "numpy or numba")
+    history_since: dt.date | str | None = None
+    if since is not None:
+        try:
+            history_since = since if since == "all" else dt.date.fromisoformat(since)
+        except ValueError:
+            raise InputError("--since", since, 'a date (YYYY-MM-DD) or "all"') from None
     target = out if out is not None else Path("report.md" if fmt == "md" else "report.html")
     kind = infer_format(target, fmt)
     spec = origin = None
@@ -85,13 +110,29 @@ def report_command(
         stress_paths=paths,
         seed=seed,
         backend="numba" if backend == "numba" else "numpy",
+        history_since=history_since,
     )
+    if date is None:
+        common.warn_if_stale(as_of(ctx.snapshot))
+    if ctx.as_of is not None:
+        start, basis = resolve_since(since_changes, ctx.as_of, home, "--since-changes")
+        ctx = dataclasses.replace(ctx, changes_since=start, changes_basis=basis)
+    elif since_changes not in (None, "last"):
+        resolve_since(since_changes, ctx.snapshot.date, home, "--since-changes")  # validate the value
     report = build_report(ctx)
     files = write_report(report, target, kind)
+    if ctx.as_of is not None:  # nothing stored: nothing seen, and no file written to the data folder
+        write_state(home, "report", ctx.as_of)
     elapsed = time.perf_counter() - t0
     if json_out:
         emit_json(
-            {"files": [str(f) for f in files], "format": kind, "elapsed_s": elapsed, **report.summary()}
+            {
+                "files": [str(f) for f in files],
+                "format": kind,
+                "elapsed_s": elapsed,
+                **report.summary(),
+                **common.as_of_fields(ctx.snapshot),
+            }
         )
         return
     for s in report.sections:
@@ -100,6 +141,7 @@ def report_command(
         else:
             console.print(f"  [green]built[/] {s.title}", highlight=False)
     console.print(f"wrote {files[0]} ({len(files)} file(s)) in {elapsed:.1f} s", highlight=False)
+    console.print(common.as_of_line(ctx.snapshot), highlight=False)
 
 
 def _is_loopback(host: str) -> bool:

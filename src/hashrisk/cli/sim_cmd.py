@@ -24,6 +24,7 @@ from hashrisk.cli.common import (
     MAX_CSV_FILE_BYTES,
     MAX_TEXT_FILE_BYTES,
     YES_OPTION,
+    as_of_fields,
     check_work,
     console,
     emit_json,
@@ -139,9 +140,10 @@ def fill_from_store(scenario: Scenario, home: Path | None) -> Scenario:
     return with_price_history(scenario, _stored_prices(home, window.start, window.end), window)
 
 
-def _snapshot(scenario: Scenario, home: Path | None) -> NetworkSnapshot | None:
+def _snapshot(scenario: Scenario, home: Path | None) -> NetworkSnapshot:
+    """The scenario's start day from the store, else the latest complete stored day, else the embedded one."""
     day = scenario.start.start_date
-    return None if day is None else resolve_snapshot(None, day.isoformat(), home)
+    return resolve_snapshot(None, None if day is None else day.isoformat(), home)
 
 
 # ------------------------------------------------------------------------------------------- parquet writer
@@ -411,7 +413,7 @@ def simulate_command(
         summary = figures.to_dict()
         if out is not None:
             summary["paths_file"] = str(out)
-        emit_json(summary)
+        emit_json({**summary, **as_of_fields(snapshot)})
         return
     _print_summary(res, figures, out)
 
@@ -484,6 +486,7 @@ def stress_command(
                 "vol": getattr(first.scenario.price, "vol", None),
                 "feedback": base.impact.enabled,
                 "shocks": [s for _, s in results],
+                **as_of_fields(snapshot),
             }
         )
         return

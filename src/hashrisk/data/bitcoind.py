@@ -39,7 +39,9 @@ and rolls both back together on a reorganisation.
 from __future__ import annotations
 
 import functools
+import json
 import os
+import re
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -47,6 +49,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+import orjson
 import pandas as pd
 
 from hashrisk.chain.pow import bits_to_difficulty
@@ -255,13 +259,29 @@ class BitcoinRPC:
         """
         if not calls:
             return []
+        first, raw = self.post_raw(calls)
+        return self._results(calls, first, self._decode(raw))
+
+    def post_raw(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> tuple[int, bytes]:
+        """Send `calls` as one batch; return the id of the first call and the raw answer body (undecoded)."""
         first = self._next_id
         self._next_id += len(calls)
         body = [
             {"jsonrpc": self.jsonrpc, "id": first + i, "method": method, "params": list(params)}
             for i, (method, params) in enumerate(calls)
         ]
-        answer = self._http.post_json("", body)
+        response = self._http.request("POST", "", content=orjson.dumps(body))
+        return first, response.content
+
+    def _decode(self, raw: bytes) -> Any:
+        """JSON body to Python objects (`orjson`, on the bytes; BTC amounts arrive as floats)."""
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise PayloadError(SOURCE, self.url, "<body>", f"not valid JSON ({exc}; truncated?)") from None
+
+    def _results(self, calls: Sequence[tuple[str, Sequence[Any]]], first: int, answer: Any) -> list[Any]:
+        """The results of `calls` from a decoded batch `answer` (errors raised, see `batch`)."""
         url = self.url
         if isinstance(answer, Mapping):  # a whole-request error object (e.g. parse error)
             raise DataError(f"{SOURCE}: {url} rejected the batch: {answer.get('error')!r}")
@@ -539,6 +559,85 @@ def _printable_tag(scriptsig_hex: str, limit: int = 100) -> str:
     return " ".join(text.split())[:limit]
 
 
+_TX_OR_INPUT = re.compile(rb'\{"txid":"([0-9a-f]{64})","(?:(hash)"|vout":(\d+))')
+"""A transaction's start (``{"txid":..,"hash":``) or a non-coinbase input (``{"txid":..,"vout":n``), in the
+compact key order Bitcoin Core writes (``TxToUniv``); anything else makes the scan fall back to a full parse."""
+_TX_START = re.compile(rb'\{"txid":"[0-9a-f]{64}","hash":')
+
+
+class _Txs:
+    """The transactions of one ``getblock <hash> 2`` answer, read lazily.
+
+    Fast path (`from_raw`): the raw answer is scanned with `_TX_OR_INPUT` for every input's (txid, vout) in
+    one pass, without building Python objects for the ~4,000 transactions of a full block; a transaction is
+    decoded (`orjson`) only when needed: the coinbase, and those spending a coinbase output. The scan is
+    trusted only when it accounts for every ``"txid":`` key of the answer and finds exactly ``nTx``
+    transactions, the first without inputs; otherwise (`from_parsed`) the whole answer is decoded.
+    """
+
+    def __init__(self, raw: bytes | None, parsed: list[Any] | None, n_tx: int) -> None:
+        self.raw = raw
+        self.parsed = parsed
+        self.n_tx = n_tx
+        self._starts: list[int] | None = None
+        self.in_txid: list[str] = []
+        self.in_vout: list[int] = []
+        self.in_tx: list[int] = []
+
+    @classmethod
+    def from_raw(cls, raw: bytes, n_tx: int, block_hash: str) -> _Txs | None:
+        if raw.count(b'"tx":[') != 1 or b'"hash":"' + block_hash.encode() + b'"' not in raw:
+            return None
+        found = _TX_OR_INPUT.findall(raw)
+        if not found or len(found) != raw.count(b'"txid":') or not found[0][1]:
+            return None
+        out = cls(raw, None, n_tx)
+        txids, vouts, txs = out.in_txid, out.in_vout, out.in_tx
+        j = -1
+        for txid, is_tx, vout in found:
+            if is_tx:
+                j += 1
+            else:
+                txids.append(txid.decode())
+                vouts.append(int(vout))
+                txs.append(j)
+        if j + 1 != n_tx or (txs and txs[0] == 0):
+            return None
+        return out
+
+    @classmethod
+    def from_parsed(cls, txs: list[Any], url: str, rec: str) -> _Txs:
+        out = cls(None, txs, len(txs))
+        try:
+            for j, tx in enumerate(txs[1:], start=1):
+                for txin in tx["vin"]:
+                    out.in_txid.append(txin["txid"])
+                    out.in_vout.append(txin["vout"])
+                    out.in_tx.append(j)
+        except (KeyError, TypeError) as exc:
+            raise PayloadError(SOURCE, url, f"{rec}.tx[].vin", f"missing or bad field {exc}") from None
+        return out
+
+    def tx(self, j: int) -> Any:
+        """Transaction `j` of the block (decoded)."""
+        if self.parsed is not None:
+            return self.parsed[j]
+        raw = self.raw
+        assert raw is not None
+        if j == 0:
+            start = raw.find(b'{"txid":"')
+            nxt = _TX_START.search(raw, start + 1)
+            end = nxt.start() if nxt is not None and self.n_tx > 1 else None
+        else:
+            if self._starts is None:
+                self._starts = [m.start() for m in _TX_START.finditer(raw)]
+            start = self._starts[j]
+            end = self._starts[j + 1] if j + 1 < len(self._starts) else None
+        if end is None:  # the last transaction: decode up to its closing brace
+            return json.JSONDecoder().raw_decode(raw[start:].decode())[0]
+        return orjson.loads(raw[start:end].rstrip(b", \t\r\n"))
+
+
 def scan_blocks(
     rpc: BitcoinRPC,
     heights: Sequence[int],
@@ -548,8 +647,12 @@ def scan_blocks(
 ) -> tuple[OnchainBatch, list[str | None]]:
     """Read blocks at consecutive `heights` with ``getblock <hash> 2``: blocks, pools, coinbase flows.
 
-    ``getblockstats`` gives each hash (and the subsidy and fees of the ``blocks`` table); the blocks are then
-    read `rpc_chunk` at a time and reduced at once to the few rows kept, so memory holds one chunk's JSON.
+    ``getblockstats`` gives each hash (and the subsidy and fees of the ``blocks`` table) and ``getblockheader``
+    the header fields; each block is then read with ``getblock <hash> 2`` (one request per block, so memory
+    holds one block's JSON at a time, times `rpc_chunk` blocks whose spends are matched together). The
+    inputs are extracted from the raw answer in bulk (`_Txs`) and joined against the coinbase outputs
+    (stored: one DuckDB join per chunk; of this batch: a dict); only the coinbase and the transactions that
+    spend a coinbase output are decoded.
 
     Returns
     -------
@@ -572,7 +675,10 @@ def scan_blocks(
     hashes = [
         _as_str(s, "blockhash", f"getblockstats({h})", url) for h, s in zip(heights, stats, strict=True)
     ]
-    headers: list[Mapping[str, Any]] = []
+    headers = rpc.block_headers(hashes)
+    frame, parents = _block_frame(heights, stats, headers, url)
+    times = [_as_int(hd, "time", f"getblockheader({h})", url) for h, hd in zip(heights, headers, strict=True)]
+    n_txs = frame["tx_count"].tolist()
     bp: dict[str, list[Any]] = {
         c: [] for c in ("height", "hash", "time", "pool", "coinbase_tag", "coinbase_sats")
     }
@@ -580,24 +686,29 @@ def scan_blocks(
     spends: dict[str, list[Any]] = {c: [] for c in _SPEND_COLUMNS}
     pending: dict[tuple[str, int], str] = {}  # coinbase outputs of this batch -> pool
     pending_addr: dict[str, set[str]] = {}  # their addresses -> pools
-    for lo in range(0, len(heights), max(1, rpc_chunk)):
-        chunk_heights = heights[lo : lo + rpc_chunk]
-        blocks = rpc.batch([("getblock", (h, 2)) for h in hashes[lo : lo + rpc_chunk]])
-        in_txid: list[str] = []
-        in_vout: list[int] = []
-        in_tx: list[int] = []
-        txs_seen: list[tuple[Mapping[str, Any], int, int]] = []  # (tx, height, time)
-        for h, block in zip(chunk_heights, blocks, strict=True):
+    chunk = max(1, rpc_chunk)
+    for lo in range(0, len(heights), chunk):
+        scanned: list[tuple[_Txs, int, int]] = []  # (transactions, height, time)
+        for k in range(lo, min(lo + chunk, len(heights))):
+            h, block_hash, btime = heights[k], hashes[k], times[k]
             rec = f"getblock({h})"
-            block = require_mapping(block, SOURCE, url, rec)
-            if _as_int(block, "height", rec, url) != h:
-                raise PayloadError(SOURCE, url, f"{rec}.height", f"expected {h}, got {block.get('height')!r}")
-            headers.append({k: v for k, v in block.items() if k != "tx"})  # keep no transactions
-            txs = require_list(block.get("tx"), SOURCE, url, f"{rec}.tx")
-            if not txs:
-                raise PayloadError(SOURCE, url, f"{rec}.tx", "a block has at least its coinbase transaction")
-            btime = _as_int(block, "time", rec, url)
-            cb = require_mapping(txs[0], SOURCE, url, f"{rec}.tx[0]")
+            calls = [("getblock", (block_hash, 2))]
+            first, raw = rpc.post_raw(calls)
+            txs = _Txs.from_raw(raw, n_txs[k], block_hash)
+            if txs is None:  # an unusual layout, or an error: decode all and check
+                block = require_mapping(rpc._results(calls, first, rpc._decode(raw))[0], SOURCE, url, rec)
+                if _as_int(block, "height", rec, url) != h:
+                    raise PayloadError(
+                        SOURCE, url, f"{rec}.height", f"expected {h}, got {block.get('height')!r}"
+                    )
+                tx_list = require_list(block.get("tx"), SOURCE, url, f"{rec}.tx")
+                if not tx_list:
+                    raise PayloadError(
+                        SOURCE, url, f"{rec}.tx", "a block has at least its coinbase transaction"
+                    )
+                txs = _Txs.from_parsed(tx_list, url, rec)
+            del raw
+            cb = require_mapping(txs.tx(0), SOURCE, url, f"{rec}.tx[0]")
             cb_txid = _as_str(cb, "txid", f"{rec}.tx[0]", url)
             vin = require_list(cb.get("vin"), SOURCE, url, f"{rec}.tx[0].vin")
             script = vin[0].get("coinbase") if vin and isinstance(vin[0], Mapping) else None
@@ -612,7 +723,7 @@ def scan_blocks(
                 )
             pool = pools.attribute(script, (a for _, _, a in cb_outs))
             bp["height"].append(h)
-            bp["hash"].append(_as_str(block, "hash", rec, url))
+            bp["hash"].append(block_hash)
             bp["time"].append(btime)
             bp["pool"].append(pool)
             bp["coinbase_tag"].append(_printable_tag(script))
@@ -629,19 +740,9 @@ def scan_blocks(
                 pending[(cb_txid, n)] = pool
                 if address is not None:
                     pending_addr.setdefault(address, set()).add(pool)
-            try:
-                for tx in txs[1:]:
-                    i = len(txs_seen)
-                    txs_seen.append((tx, h, btime))
-                    for txin in tx["vin"]:
-                        in_txid.append(txin["txid"])
-                        in_vout.append(txin["vout"])
-                        in_tx.append(i)
-            except (KeyError, TypeError) as exc:
-                raise PayloadError(SOURCE, url, f"{rec}.tx[].vin", f"missing or bad field {exc}") from None
-        del blocks
-        _match_spends(sink, pools, in_txid, in_vout, in_tx, txs_seen, pending, pending_addr, spends, url)
-    frame, parents = _block_frame(heights, stats, headers, url)
+            scanned.append((txs, h, btime))
+        _match_spends(sink, pools, scanned, pending, pending_addr, spends, url)
+        del scanned
     block_pools = pd.DataFrame(bp)
     block_pools["time"] = pd.to_datetime(block_pools["time"], unit="s", utc=True)
     outputs = pd.DataFrame(outs, columns=list(_OUTPUT_COLUMNS))
@@ -653,24 +754,43 @@ def scan_blocks(
 def _match_spends(
     sink: CoinbaseSink,
     pools: PoolMatcher,
-    in_txid: list[str],
-    in_vout: list[int],
-    in_tx: list[int],
-    txs_seen: list[tuple[Mapping[str, Any], int, int]],
+    scanned: list[tuple[_Txs, int, int]],
     pending: dict[tuple[str, int], str],
     pending_addr: dict[str, set[str]],
     spends: dict[str, list[Any]],
     url: str,
 ) -> None:
-    """Find the inputs spending coinbase outputs (stored or pending) and add their spend rows."""
+    """Find the inputs of the `scanned` blocks spending coinbase outputs (stored or pending); add spend rows.
+
+    Inputs are numbered across the chunk (``i``: block ``b`` and transaction ``j`` as ``b << 32 | j``); the
+    stored outputs are found with one join in the store, the pending ones with dict look-ups.
+    """
+    in_txid: list[str] = []
+    in_vout: list[int] = []
+    in_key: list[int] = []
+    for b, (txs, _, _) in enumerate(scanned):
+        in_txid.extend(txs.in_txid)
+        in_vout.extend(txs.in_vout)
+        base = b << 32
+        in_key.extend([base | j for j in txs.in_tx])
     if not in_txid:
         return
     matched: list[tuple[int, str, int, str]] = []
-    for i, txid, vout in zip(in_tx, in_txid, in_vout, strict=True):
-        pool = pending.get((txid, vout)) if pending else None
-        if pool is not None:
-            matched.append((i, txid, vout, pool))
-    found = sink.spent_outputs(pd.DataFrame({"txid": in_txid, "vout": in_vout, "i": in_tx}))
+    if pending:
+        get = pending.get
+        for key, txid, vout in zip(in_key, in_txid, in_vout, strict=True):
+            pool = get((txid, vout))
+            if pool is not None:
+                matched.append((key, txid, vout, pool))
+    found = sink.spent_outputs(
+        pd.DataFrame(
+            {
+                "txid": in_txid,
+                "vout": np.asarray(in_vout, dtype="int64"),
+                "i": np.asarray(in_key, dtype="int64"),
+            }
+        )
+    )
     matched.extend(
         zip(
             found["i"].tolist(),
@@ -682,13 +802,17 @@ def _match_spends(
     )
     if not matched:
         return
+    decoded: dict[int, Mapping[str, Any]] = {}
     summaries: dict[int, list[tuple[str | None, int]]] = {}
-    for i, *_ in matched:
-        if i not in summaries:
-            tx = txs_seen[i][0]
+    for key, *_ in matched:
+        if key not in summaries:
+            tx = scanned[key >> 32][0].tx(key & 0xFFFFFFFF)
+            if not isinstance(tx, Mapping) or not isinstance(tx.get("vout"), list):
+                raise PayloadError(SOURCE, url, "getblock.tx", f"expected a transaction, got {tx!r:.80}")
+            decoded[key] = tx
             rec = f"tx {tx.get('txid')!r}"
-            summaries[i] = [
-                (_address(v), _sats(v.get("value"), f"{rec}.vout.value", url)) for v in tx.get("vout", [])
+            summaries[key] = [
+                (_address(v), _sats(v.get("value"), f"{rec}.vout.value", url)) for v in tx["vout"]
             ]
     addresses = sorted({a for outs in summaries.values() for a, _ in outs if a is not None})
     known: dict[str, set[str]] = {}
@@ -696,9 +820,10 @@ def _match_spends(
         pairs = sink.address_pools(addresses)
         for address, pool in zip(pairs["address"].tolist(), pairs["pool"].tolist(), strict=True):
             known.setdefault(address, set()).add(pool)
-    for i, txid, vout, pool in sorted(matched):
-        tx, height, btime = txs_seen[i]
-        outs = summaries[i]
+    for key, txid, vout, pool in sorted(matched):
+        _, height, btime = scanned[key >> 32]
+        tx = decoded[key]
+        outs = summaries[key]
         to_pool = [
             v
             for a, v in outs

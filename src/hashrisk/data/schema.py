@@ -64,8 +64,8 @@ from hashrisk.chain.subsidy import GENESIS_DATE
 from hashrisk.constants import RETARGET_INTERVAL_BLOCKS
 from hashrisk.errors import InputError
 
-TableName = Literal["daily", "blocks", "retargets"]
-TABLES: tuple[TableName, ...] = ("daily", "blocks", "retargets")
+TableName = Literal["daily", "blocks", "retargets", "miners"]
+TABLES: tuple[TableName, ...] = ("daily", "blocks", "retargets", "miners")
 SOURCE_PREFERENCE: tuple[str, ...] = ("coinmetrics", "blockchain", "mempool")
 """Preferred daily sources, best first; any other source ranks after these (alphabetically)."""
 MAX_FUTURE_BLOCK_TIME_S = 2 * 60 * 60
@@ -136,12 +136,79 @@ MIGRATIONS: tuple[Migration, ...] = (
                 rows_changed BIGINT NOT NULL)""",
         ),
     ),
+    # issue 15: pool attribution and coinbase flows from the user's node (hashrisk.data.coinbase)
+    Migration(
+        3,
+        "block_pools, coinbase_outputs and coinbase_spends tables (node's coinbase flows)",
+        (
+            """CREATE TABLE block_pools (
+                height BIGINT PRIMARY KEY,
+                hash VARCHAR NOT NULL,
+                time TIMESTAMP NOT NULL,
+                pool VARCHAR NOT NULL,
+                coinbase_tag VARCHAR,
+                coinbase_sats BIGINT NOT NULL,
+                source VARCHAR NOT NULL,
+                fetched_at TIMESTAMP NOT NULL)""",
+            """CREATE TABLE coinbase_outputs (
+                txid VARCHAR NOT NULL,
+                vout INTEGER NOT NULL,
+                height BIGINT NOT NULL,
+                value_sats BIGINT NOT NULL,
+                address VARCHAR,
+                pool VARCHAR NOT NULL,
+                source VARCHAR NOT NULL,
+                fetched_at TIMESTAMP NOT NULL,
+                PRIMARY KEY (txid, vout))""",
+            """CREATE TABLE coinbase_spends (
+                txid VARCHAR NOT NULL,
+                vout INTEGER NOT NULL,
+                spend_txid VARCHAR NOT NULL,
+                height BIGINT NOT NULL,
+                time TIMESTAMP NOT NULL,
+                n_outputs INTEGER NOT NULL,
+                value_out_sats BIGINT NOT NULL,
+                n_to_pool INTEGER NOT NULL,
+                value_to_pool_sats BIGINT NOT NULL,
+                source VARCHAR NOT NULL,
+                fetched_at TIMESTAMP NOT NULL,
+                PRIMARY KEY (txid, vout))""",
+        ),
+    ),
+    # issue 13: listed miners' XBRL facts from SEC EDGAR (hashrisk.data.edgar; spec MINERS below)
+    Migration(
+        4,
+        "miners table (listed miners' SEC EDGAR XBRL facts)",
+        (
+            """CREATE TABLE miners (
+                fact VARCHAR PRIMARY KEY,
+                cik BIGINT,
+                concept VARCHAR,
+                period_end DATE,
+                unit VARCHAR,
+                value DOUBLE,
+                form VARCHAR,
+                filed DATE,
+                fiscal_year INTEGER,
+                fiscal_period VARCHAR,
+                accession VARCHAR,
+                frame VARCHAR,
+                source VARCHAR NOT NULL,
+                fetched_at TIMESTAMP NOT NULL)""",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
+ONCHAIN_TABLES: tuple[str, ...] = ("block_pools", "coinbase_outputs", "coinbase_spends")
+"""Tables of the node's coinbase flows (migration 3; written and rolled back by `hashrisk.data.coinbase`):
+``block_pools`` one row per scanned block (pool by coinbase tag/addresses, ``unknown`` when none matches);
+``coinbase_outputs`` one row per coinbase output with a value (txid, vout, height, value_sats, address, pool);
+``coinbase_spends`` one row per spent coinbase output (the spending txid, its height and time, and a summary of
+its outputs: count, total, and the part sent to addresses of the same pool) [sats]."""
 
 
 # ---------------------------------------------------------------------------------------------- columns
-ColumnKind = Literal["date", "timestamp", "float", "int", "hash", "bits", "u256"]
+ColumnKind = Literal["date", "timestamp", "float", "int", "hash", "bits", "u256", "text"]
 
 
 @dataclass(frozen=True)
@@ -241,7 +308,37 @@ RETARGETS = TableSpec(
     ),
     source_in_key=False,
 )
-SPECS: dict[str, TableSpec] = {s.name: s for s in (DAILY, BLOCKS, RETARGETS)}
+_TEXT = "printable text of 1 to 200 characters"
+MINERS = TableSpec(
+    "miners",
+    Column(
+        "fact",
+        "text",
+        "an EDGAR fact id CIK:taxonomy:Concept:YYYY-MM-DD:unit (hashrisk.data.edgar.fact_id)",
+        "VARCHAR",
+        None,
+    ),
+    (
+        Column("cik", "int", "a whole SEC Central Index Key >= 1", "BIGINT", 1.0),
+        Column("concept", "text", f"an XBRL concept taxonomy:Name, {_TEXT}", "VARCHAR", None),
+        Column("period_end", "date", "the UTC day the reported balance refers to", "DATE", None),
+        Column("unit", "text", f"an XBRL unit (USD, BTC, ...), {_TEXT}", "VARCHAR", None),
+        Column("value", "float", "a finite number, in `unit`", "DOUBLE", None),
+        Column("form", "text", f"the SEC form (10-K, 10-Q, 20-F, 40-F, ...), {_TEXT}", "VARCHAR", None),
+        Column("filed", "date", "the UTC day the filing was made", "DATE", None),
+        Column("fiscal_year", "int", "a fiscal year (whole number), or empty", "INTEGER", 0.0),
+        Column("fiscal_period", "text", f"FY, Q1, Q2, Q3, H1, ... ({_TEXT}), or empty", "VARCHAR", None),
+        Column("accession", "text", f"an EDGAR accession number, {_TEXT}", "VARCHAR", None),
+        Column("frame", "text", f"an XBRL frame (CY2024Q4I), {_TEXT}, or empty", "VARCHAR", None),
+    ),
+    source_in_key=False,
+)
+"""Listed miners' XBRL facts from SEC EDGAR company facts (:mod:`hashrisk.data.edgar`, migration 4): one row
+per (cik, concept, period_end, unit), encoded in the single key ``fact`` so that `Store.upsert` applies as
+for the other tables; the filing it was last reported in (``form``, ``filed``, ``accession``,
+``fiscal_year``, ``fiscal_period``) is its provenance. Money in ``unit`` as filed (USD, CNY, ...), counts in
+the filer's unit (BTC, ...)."""
+SPECS: dict[str, TableSpec] = {s.name: s for s in (DAILY, BLOCKS, RETARGETS, MINERS)}
 
 
 # ---------------------------------------------------------------------------------------------- validation
@@ -358,6 +455,9 @@ _HEX = frozenset("0123456789abcdef")
 
 def _canonical(col: Column, value: Any) -> str | int | None:
     """Canonical form of a hash / bits (lowercase hex text) or 256-bit value (Python int); None if not allowed."""
+    if col.kind == "text":
+        text = value.strip() if isinstance(value, str) else ""
+        return text if 0 < len(text) <= 200 and text.isprintable() else None
     if col.kind == "hash":
         text = value.strip().lower() if isinstance(value, str) else ""
         return text if len(text) == 64 and set(text) <= _HEX else None

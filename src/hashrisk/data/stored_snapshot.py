@@ -1,7 +1,9 @@
 """The network snapshot of a stored UTC day, built from the DuckDB store: :func:`snapshot_for_date`.
 
 :class:`~hashrisk.data.snapshot.NetworkSnapshot` is a value object that knows nothing of the store; the
-shells (CLI, report, web) call :func:`snapshot_for_date` when the user asks for a stored day.
+shells (CLI, report, web) call :func:`snapshot_for_date` when the user asks for a stored day, and
+:func:`latest_snapshot` by default (the newest complete stored day, else the embedded snapshot), with an
+:class:`AsOf` that says which day, from which source and how old.
 """
 
 from __future__ import annotations
@@ -9,14 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
 from hashrisk.chain.subsidy import GENESIS_DATE
 from hashrisk.data.schema import SOURCE_PREFERENCE, as_date
-from hashrisk.data.snapshot import NetworkSnapshot
-from hashrisk.data.store import Store
-from hashrisk.errors import DataError, InputError
+from hashrisk.data.snapshot import EMBEDDED_SOURCES, NetworkSnapshot
+from hashrisk.data.store import Store, store_path
+from hashrisk.errors import DataError, InputError, StoreDamagedError
 
 FETCH_HINT = "`hashrisk data import FILE` or `hashrisk data fetch --source coinmetrics`"
 """How to get daily data into the store (named in the errors)."""
@@ -158,3 +162,127 @@ def _estimate_height(store: Store, day: dt.date) -> tuple[int, str]:
         f"daily block counts from genesis ({GENESIS_DATE.isoformat()}) without gaps; import the full daily "
         "history (e.g. the Coin Metrics CSV from 2009-01-03) or pass the height explicitly"
     )
+
+
+# ------------------------------------------------------------------------------------ the latest day by default
+STALE_AFTER_DAYS = 2
+"""Data more than this many days older than today (UTC) is stale: the shells warn (labelled choice)."""
+LATEST_TRIES = 7
+"""How many of the newest complete stored days `latest_snapshot` tries before the embedded snapshot."""
+EMBEDDED_SOURCE = "embedded snapshot"
+UPDATE_HINT = "`hashrisk update`"
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """Which day a figure describes, where it comes from, and how old it is.
+
+    Attributes
+    ----------
+    day : datetime.date
+        The UTC day of the snapshot.
+    source : str
+        ``"store: <source>"`` (the preferred stored source of that day) or ``"embedded snapshot"``.
+    age_days : int
+        Whole days from `day` to today (UTC).
+    stale : bool
+        ``age_days > STALE_AFTER_DAYS``.
+    """
+
+    day: dt.date
+    source: str
+    age_days: int
+    stale: bool
+
+    @property
+    def stored(self) -> bool:
+        """Whether the day comes from the store (not the embedded snapshot)."""
+        return self.source != EMBEDDED_SOURCE
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{day, source, age_days, stale}`` (JSON-ready)."""
+        return {
+            "day": self.day.isoformat(),
+            "source": self.source,
+            "age_days": self.age_days,
+            "stale": self.stale,
+        }
+
+    def line(self) -> str:
+        """One line: ``as of 2026-11-28 (store: coinmetrics), 1 day old``."""
+        unit = "day" if abs(self.age_days) == 1 else "days"
+        return f"as of {self.day.isoformat()} ({self.source}), {self.age_days} {unit} old"
+
+    def warning(self) -> str | None:
+        """The stale-data warning (None when fresh)."""
+        if not self.stale:
+            return None
+        return (
+            f"data is {self.age_days} days old ({self.day.isoformat()}, {self.source}); "
+            f"bring the store up to date with {UPDATE_HINT}"
+        )
+
+
+def utc_today() -> dt.date:
+    """Today's UTC day."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+def as_of(snapshot: NetworkSnapshot, today: dt.date | None = None) -> AsOf:
+    """The `AsOf` of a snapshot: its day, its source (from ``sources["date"]``) and its age."""
+    label = snapshot.sources.get("date", "")
+    if label.startswith("store: "):
+        source = "store: " + label.removeprefix("store: ").split(" ")[0]
+    elif label == EMBEDDED_SOURCES["date"]:
+        source = EMBEDDED_SOURCE
+    else:
+        source = label or "given"
+    age = ((today or utc_today()) - snapshot.date).days
+    return AsOf(snapshot.date, source, age, age > STALE_AFTER_DAYS)
+
+
+def complete_days(store: Store, since: dt.date | None = None) -> list[dt.date]:
+    """Stored days that are *complete*, newest first.
+
+    A day is complete when its preferred stored row (:meth:`~hashrisk.data.store.Store.daily_frame`) has a
+    price and a hashrate, and a difficulty either on that row or from a stored retarget in force that day:
+    the fields a snapshot cannot do without. (Fees and the height are looked up by `snapshot_for_date`,
+    which may still refuse a complete day; `latest_snapshot` then tries the previous one.)
+    """
+    frame = store.daily_frame(start=since)
+    ok = frame.loc[frame["price_usd"].notna() & frame["hashrate_ths"].notna()]
+    days: list[dt.date] = []
+    for stamp, difficulty in zip(ok.index[::-1], ok["difficulty"].iloc[::-1], strict=True):
+        day = pd.Timestamp(stamp).date()
+        if pd.notna(difficulty) or store.retarget_in_force(day) is not None:
+            days.append(day)
+    return days
+
+
+def latest_snapshot(
+    home: str | os.PathLike[str] | None = None, today: dt.date | None = None
+) -> tuple[NetworkSnapshot, AsOf]:
+    """The snapshot the commands use by default, and its `AsOf`.
+
+    The newest complete stored day (`complete_days`) that is at least as new as the embedded snapshot
+    (2026-06-01) and that `snapshot_for_date` can build (the newest :data:`LATEST_TRIES` are tried); else the
+    embedded snapshot. Nothing is created when there is no store.
+
+    Raises
+    ------
+    StoreDamagedError
+        If the store file exists but cannot be read (never "nothing stored").
+    """
+    embedded = NetworkSnapshot.embedded()
+    if store_path(home).exists():
+        with Store(home, read_only=True) as store:
+            days = complete_days(store, since=embedded.date)
+        for day in days[:LATEST_TRIES]:
+            try:
+                snap = snapshot_for_date(day, home=home)
+            except StoreDamagedError:
+                raise
+            except DataError:
+                continue
+            return snap, as_of(snap, today)
+    return embedded, as_of(embedded, today)

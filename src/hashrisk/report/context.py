@@ -11,14 +11,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from hashrisk.analytics.adjustment import AdjustmentInfo, next_adjustment
 from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.data.store import Store
-from hashrisk.data.stored_snapshot import snapshot_for_date
+from hashrisk.data.stored_snapshot import latest_snapshot, snapshot_for_date
 from hashrisk.economics.cost import CostCurve, ProductionCost, cost_curve, production_cost
 from hashrisk.economics.fleet import Fleet, FleetSpec, build_fleet
 from hashrisk.economics.tornado import Tornado, tornado
@@ -27,6 +27,16 @@ from hashrisk.sim.engine import Backend, simulate
 from hashrisk.sim.result import SimResult
 from hashrisk.sim.scenario import Scenario
 from hashrisk.sim.stress import CANNED_SHOCKS
+
+if TYPE_CHECKING:
+    from hashrisk.analytics.tracking import Event, History
+
+HISTORY_YEARS = 2
+"""Default window of the History section: this many years before the as-of day."""
+CHANGES_DAYS = 30
+"""Default look-back of "What changed" when there is no earlier run to compare with [days]."""
+HISTORY_MAX_POINTS = 1_000
+"""Most points per series drawn in the History charts (display only; every figure uses every day)."""
 
 STRESS_SHOCKS: tuple[float, ...] = CANNED_SHOCKS
 """The report's price shocks (those of ``hashrisk stress``)."""
@@ -74,6 +84,13 @@ class ReportContext:
         Simulation kernel.
     generated_at : datetime
         When the report was built (UTC).
+    history_since : date, "all" or None
+        First day of the History section: a date, ``"all"`` (everything stored) or None (the default,
+        :data:`HISTORY_YEARS` years before the as-of day).
+    changes_since : date or None
+        First day of "What changed" (None: :data:`CHANGES_DAYS` days before the as-of day).
+    changes_basis : str
+        Why "What changed" starts where it does (shown in the report).
     """
 
     snapshot: NetworkSnapshot
@@ -90,6 +107,9 @@ class ReportContext:
     seed: int = 2026
     backend: Backend = "numpy"
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    history_since: dt.date | str | None = None
+    changes_since: dt.date | None = None
+    changes_basis: str = ""
 
     @cached_property
     def fleet(self) -> Fleet:
@@ -148,6 +168,62 @@ class ReportContext:
         """Whether daily history is stored up to the snapshot's date."""
         return self.daily is not None and len(self.daily) > 0
 
+    @property
+    def as_of(self) -> dt.date | None:
+        """The newest stored day up to the snapshot's date (None when nothing is stored)."""
+        if self.daily is None or not len(self.daily):
+            return None
+        return pd.Timestamp(self.daily.index.max()).date()
+
+    @property
+    def history_start(self) -> dt.date | None:
+        """First day of the History window (None: from the first stored day)."""
+        as_of = self.as_of
+        if as_of is None or self.history_since == "all":
+            return None
+        if isinstance(self.history_since, dt.date):
+            return self.history_since
+        return (pd.Timestamp(as_of) - pd.DateOffset(years=HISTORY_YEARS)).date()
+
+    @property
+    def changes_start(self) -> dt.date | None:
+        """First day of "What changed" (None when nothing is stored)."""
+        as_of = self.as_of
+        if as_of is None:
+            return None
+        return self.changes_since or as_of - dt.timedelta(days=CHANGES_DAYS)
+
+    def _tracking(self, start: dt.date | None) -> History:
+        from hashrisk.analytics.tracking import HistorySettings, tracking_history
+
+        assert self.daily is not None
+        settings = HistorySettings(power_price_usd_per_kwh=self.power_price_usd_per_kwh)
+        return tracking_history(self.daily, self.retargets, start=start, end=self.as_of, settings=settings)
+
+    @cached_property
+    def history(self) -> History | None:
+        """The tracked history over the History window (``tracking_history``), None when nothing is stored."""
+        if not self.has_history:
+            return None
+        return self._tracking(self.history_start)
+
+    @cached_property
+    def events(self) -> list[Event] | None:
+        """ "What changed": the events of ``changes`` from :attr:`changes_start` to the as-of day."""
+        since = self.changes_start
+        if since is None or self.history is None:
+            return None
+        if self.as_of is None or since > self.as_of:  # nothing stored after what the reader last saw
+            return []
+        from hashrisk.analytics.tracking import changes
+
+        start = self.history_start
+        # look a little further back than `since` so the rules see the days before it
+        pad = since - dt.timedelta(days=CHANGES_DAYS)
+        hist = self.history if start is None or start <= pad else self._tracking(pad)
+        nxt = self.adjustment if self.snapshot.date == self.as_of else None
+        return changes(hist, since, self.as_of, next_adjustment=nxt)
+
 
 def load_context(
     date: str | dt.date | None = None,
@@ -159,6 +235,9 @@ def load_context(
     stress_paths: int = STRESS_PATHS,
     seed: int = 2026,
     backend: Backend = "numpy",
+    history_since: dt.date | str | None = None,
+    changes_since: dt.date | None = None,
+    changes_basis: str = "",
 ) -> ReportContext:
     """Build the report context: the snapshot (stored day `date`, else the embedded one) and stored history.
 
@@ -166,7 +245,8 @@ def load_context(
     ----------
     date : date or ISO string, optional
         Report on this stored day (:func:`~hashrisk.data.stored_snapshot.snapshot_for_date`).
-        None: the embedded snapshot.
+        None: the newest complete stored day, else the embedded snapshot
+        (:func:`~hashrisk.data.stored_snapshot.latest_snapshot`).
     home : path, optional
         Data folder (default ``$HASHRISK_HOME`` or the user data dir).
     fleet_spec : FleetSpec, optional
@@ -190,9 +270,11 @@ def load_context(
     InputError
         For a malformed date or out-of-range settings.
     """
+    if isinstance(history_since, str) and history_since != "all":
+        raise InputError("--since", history_since, 'a date (YYYY-MM-DD) or "all"')
     if not 1 <= stress_paths <= MAX_REPORT_PATHS:
         raise InputError("paths", stress_paths, f"an integer in [1, {MAX_REPORT_PATHS:,}]")
-    snapshot = NetworkSnapshot.embedded() if date is None else snapshot_for_date(date, home=home)
+    snapshot = latest_snapshot(home)[0] if date is None else snapshot_for_date(date, home=home)
     daily = retargets = blocks = None
     store_path = None
     with Store(home, read_only=True) as store:
@@ -217,4 +299,7 @@ def load_context(
         stress_paths=stress_paths,
         seed=seed,
         backend=backend,
+        history_since=history_since,
+        changes_since=changes_since,
+        changes_basis=changes_basis,
     )

@@ -28,6 +28,7 @@ from hashrisk.report.context import ReportContext, StressRun
 from hashrisk.report.model import Chart as ChartBlock
 from hashrisk.report.model import Figures, KeyFigure, Paragraph, Section, Skipped, Table
 from hashrisk.report.sections_measured import flows_section, hpc_section, sensitivity_section
+from hashrisk.report.sections_tracking import changes_section, history_section
 from hashrisk.sim.scenario import field_descriptions
 
 SectionBuilder = Callable[[ReportContext], Section | Skipped]
@@ -725,10 +726,12 @@ def provenance_section(ctx: ReportContext) -> Section:
 
 SECTIONS: tuple[tuple[str, str, SectionBuilder], ...] = (
     ("headline", "Headline", headline),
+    ("changes", "What changed", changes_section),
     ("production_cost", "Production cost with bounds, against the price", production_cost_section),
     ("cost_curve", "The cost curve: who is underwater at the price", cost_curve_section),
     ("next_adjustment", "The next difficulty adjustment", next_adjustment_section),
     ("stress", "Stress scenarios: -10%, -20%, -30%", stress_section),
+    ("history", "History", history_section),
     ("sensitivity", "Sensitivity now versus past cycles", sensitivity_section),
     ("hpc", "AI/HPC conversion economics", hpc_section),
     ("flows", "Institutional flows: pensions, treasuries versus miners", flows_section),

@@ -233,13 +233,11 @@ def _scenarios(base: Scenario, points: Sequence[Mapping[str, Any]]) -> list[Scen
 
 
 def _run_dask(
-    fn: PointFunction,
-    scenarios: list[Scenario],
-    snapshot: NetworkSnapshot | None,
-    kernel: Backend,
+    fn: Callable[..., Any],
+    arg_lists: Sequence[Sequence[Any]],
     scheduler: str | None,
     workers: int,
-) -> list[dict[str, float]]:
+) -> list[Any]:
     try:
         from distributed import Client, LocalCluster
     except ImportError:
@@ -263,20 +261,57 @@ def _run_dask(
                     "--scheduler", scheduler, f"the address of a running Dask scheduler ({exc})"
                 ) from None
         try:
-            futures = client.map(
-                fn,
-                scenarios,
-                [snapshot] * len(scenarios),
-                [kernel] * len(scenarios),
-                [1] * len(scenarios),
-                pure=False,
-            )
+            futures = client.map(fn, *[list(a) for a in arg_lists], pure=False)
             return list(client.gather(futures))
         finally:
             client.close()
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def check_sweep_backend(backend: str, workers: int, scheduler: str | None) -> SweepBackend:
+    """The backend a run uses (``dask`` whenever a `scheduler` is given), after checking it and `workers`.
+
+    Raises
+    ------
+    InputError
+        An unknown backend or a worker count outside [1, 512].
+    """
+    if scheduler is not None:
+        return "dask"
+    if backend not in SWEEP_BACKENDS:
+        raise InputError("backend", backend, f"one of {', '.join(SWEEP_BACKENDS)}")
+    if not 1 <= workers <= 512:
+        raise InputError("workers", workers, "a whole number of workers in [1, 512]")
+    return backend
+
+
+def map_tasks(
+    fn: Callable[..., Any],
+    *arg_lists: Sequence[Any],
+    backend: SweepBackend = "serial",
+    workers: int = 2,
+    scheduler: str | None = None,
+) -> list[Any]:
+    """``[fn(*args) for args in zip(*arg_lists)]`` on a sweep backend, results in order.
+
+    The machinery :func:`run_sweep` uses, open to other batch jobs (backcast evaluations): ``serial`` in this
+    process, ``processes`` on a spawn-started local pool, ``dask`` on the cluster at `scheduler` or a
+    ``LocalCluster`` of `workers`. `fn` and the arguments must be picklable for the last two.
+
+    Raises
+    ------
+    InputError
+        An unknown backend or a bad worker count.
+    """
+    backend = check_sweep_backend(backend, workers, scheduler)
+    if backend == "serial":
+        return [fn(*args) for args in zip(*arg_lists, strict=True)]
+    if backend == "processes":
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            return list(pool.map(fn, *arg_lists))
+    return _run_dask(fn, arg_lists, scheduler, workers)
 
 
 def run_sweep(
@@ -320,24 +355,24 @@ def run_sweep(
     InputError
         An unknown backend, a bad worker count, or a grid point the scenario rejects (named by path).
     """
-    if scheduler is not None:
-        backend = "dask"
-    if backend not in SWEEP_BACKENDS:
-        raise InputError("backend", backend, f"one of {', '.join(SWEEP_BACKENDS)}")
-    if not 1 <= workers <= 512:
-        raise InputError("workers", workers, "a whole number of workers in [1, 512]")
+    backend = check_sweep_backend(backend, workers, scheduler)
     if not points:
         raise InputError("params", "[]", "at least one grid point")
     scenarios = _scenarios(base, points)
     t0 = time.perf_counter()
     n = len(scenarios)
-    if backend == "serial":
-        rows = [point_function(s, snapshot, kernel, 0) for s in scenarios]
-    elif backend == "processes":
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            rows = list(pool.map(point_function, scenarios, [snapshot] * n, [kernel] * n, [1] * n))
-    else:
-        rows = _run_dask(point_function, scenarios, snapshot, kernel, scheduler, workers)
+    # serial runs leave numba's threads alone (0); workers get one thread each
+    threads = 0 if backend == "serial" else 1
+    rows = map_tasks(
+        point_function,
+        scenarios,
+        [snapshot] * n,
+        [kernel] * n,
+        [threads] * n,
+        backend=backend,
+        workers=workers,
+        scheduler=scheduler,
+    )
     elapsed = time.perf_counter() - t0
     names = list(points[0])
     frame = pd.DataFrame(

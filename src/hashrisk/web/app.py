@@ -9,6 +9,9 @@ Routes (OpenAPI spec at ``/openapi.json``), one router per area under :mod:`hash
     GET  /api/next-adjustment    the next difficulty adjustment                               routes.snapshot
     POST /api/simulate           one price shock through the simulator (capped size, time limit) routes.sim
     GET  /api/flows              institutional flows: pension rebalancing, treasury buying vs miners' selling
+    GET  /api/history            the tracking history over ?since=&until= (thinned: ?max_points=)   routes.history
+    GET  /api/history/coverage   which days are stored
+    GET  /api/changes            what changed between ?since= and ?until=, each event with its rule
     GET  /                       the dashboard; /static/... its files and plotly.js (from the plotly package)
 
 Safety: the CLI binds to 127.0.0.1 by default; a ``Host`` header other than the loopback names, the bound
@@ -33,7 +36,7 @@ from hashrisk.web.errors import (
     BodySizeLimit,
     register_error_handlers,
 )
-from hashrisk.web.routes import cost, flows, sim, snapshot, static
+from hashrisk.web.routes import cost, flows, history, sim, snapshot, static
 from hashrisk.web.services import MAX_CONCURRENT_SIMS, MAX_PATH_DAYS, SIM_TIMEOUT_S, WebServices
 
 __all__ = [
@@ -83,7 +86,14 @@ def create_app(
     )
     app.state.services = WebServices(home, sim_timeout_s=sim_timeout_s, max_path_days=max_path_days)
     register_error_handlers(app)
-    for router in (snapshot.snapshot_router, cost.router, snapshot.chain_router, sim.router, flows.router):
+    for router in (
+        snapshot.snapshot_router,
+        cost.router,
+        snapshot.chain_router,
+        sim.router,
+        flows.router,
+        history.router,
+    ):
         app.include_router(router)
     app.include_router(static.router)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)

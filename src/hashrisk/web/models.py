@@ -173,3 +173,101 @@ class FlowsOut(BaseModel):
 
     pensions: dict[str, Any]
     btc: dict[str, Any]
+
+
+# ------------------------------------------------------------------------------------------- history
+class HistorySeries(BaseModel):
+    """Daily series of the tracking history, aligned with ``dates`` (null where a day has no value); the
+    definitions are those of :mod:`hashrisk.analytics.tracking`."""
+
+    price_usd: list[float | None] = Field(description="BTC price [USD/BTC].")
+    hashrate_ths: list[float | None] = Field(description="Daily network hashrate [TH/s].")
+    hashrate_7d_ths: list[float | None] = Field(description="7-day mean hashrate [TH/s].")
+    difficulty: list[float | None] = Field(description="The day's mean difficulty.")
+    hashprice_usd_per_ph_day: list[float | None] = Field(description="Revenue of 1 PH/s per day [USD].")
+    revenue_subsidy_usd: list[float | None] = Field(description="Miners' subsidy revenue [USD/day].")
+    revenue_fees_usd: list[float | None] = Field(description="Miners' fee revenue [USD/day].")
+    cost_electricity_lower_usd_per_btc: list[float | None] = Field(
+        description="Electricity-only cost, CBECI-style lower bound [USD/BTC]."
+    )
+    cost_electricity_best_usd_per_btc: list[float | None] = Field(
+        description="Electricity-only cost, CBECI-style best guess [USD/BTC]."
+    )
+    cost_electricity_upper_usd_per_btc: list[float | None] = Field(
+        description="Electricity-only cost, CBECI-style upper bound [USD/BTC]."
+    )
+    cost_all_in_usd_per_btc: list[float | None] = Field(
+        description="All-in cost of the dated fleet [USD/BTC]."
+    )
+    share_underwater: list[float | None] = Field(description="Share of hashrate underwater [0-1].")
+    share_within_10pct: list[float | None] = Field(description="Share within 10% of breakeven [0-1].")
+    ribbon_fast_ths: list[float | None] = Field(description="Hash ribbon, fast moving average [TH/s].")
+    ribbon_slow_ths: list[float | None] = Field(description="Hash ribbon, slow moving average [TH/s].")
+    puell_multiple: list[float | None] = Field(description="Puell multiple [-].")
+
+
+class RetargetOut(BaseModel):
+    """One retarget in the window."""
+
+    height: int = Field(description="First height at the new difficulty.")
+    day: dt.date
+    difficulty: float
+    change: float | None = Field(description="difficulty / previous difficulty - 1.")
+    estimated_change: float | None = Field(description="Mid-epoch estimate of the change.")
+
+
+class SpanOut(BaseModel):
+    """One capitulation span of the hash ribbons."""
+
+    start: dt.date
+    end: dt.date | None = Field(description="First day of the lasting recovery; null while ongoing.")
+    days: int
+    ongoing: bool
+
+
+class HistoryOut(BaseModel):
+    """The tracking history over a window (``hashrisk.analytics.tracking.tracking_history``), thinned for
+    display to at most ``max_points`` days unless ``max_points`` is 0."""
+
+    as_of: dt.date = Field(description="Newest day of the window with data.")
+    since: dt.date
+    until: dt.date
+    days: int = Field(description="Days in the window (before thinning).")
+    points: int = Field(description="Days returned.")
+    thinned: bool
+    dates: list[dt.date]
+    series: HistorySeries
+    capitulation: list[bool] = Field(description="Inside a capitulation span (any day of a thinned block).")
+    retargets: list[RetargetOut]
+    capitulations: list[SpanOut]
+    latest: dict[str, float | bool | None] = Field(description="Every column at as_of (full data).")
+    sources: dict[str, str]
+
+
+class CoverageOut(BaseModel):
+    """What daily history is stored (the dashboard's date picker bounds)."""
+
+    stored: bool
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
+    days: int = 0
+
+
+class EventOut(BaseModel):
+    """One event of "What changed" (``hashrisk.analytics.tracking.Event``)."""
+
+    day: dt.date
+    kind: str
+    rule: str = Field(description="The rule that fired, with its threshold.")
+    message: str
+    numbers: dict[str, float | int | str | None]
+
+
+class ChangesOut(BaseModel):
+    """The events between two days, each with the rule that fired."""
+
+    since: dt.date
+    until: dt.date
+    as_of: dt.date
+    count: int
+    events: list[EventOut]

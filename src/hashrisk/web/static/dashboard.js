@@ -1,4 +1,5 @@
-// hashrisk dashboard: a price slider driving the cost curve, the share underwater and the stress fan.
+// hashrisk dashboard: an as-of date picker and a window selector that every panel follows, a price slider
+// driving the cost curve, the share underwater and the stress fan, the history charts and "What changed".
 // Every number comes from the JSON API of the same server; plotly.js is served locally (/static/plotly.min.js).
 "use strict";
 
@@ -22,7 +23,29 @@
   let snapshot = null;
   let curveSeq = 0;
   let simSeq = 0;
+  let loadSeq = 0;
+  let historySeq = 0;
+  let coverage = { stored: false };
+  let asOf = null; // null: the embedded snapshot (nothing stored)
   const timers = {};
+  const MAX_EVENTS = 50;
+
+  // the as-of day as a query parameter of the panels that take ?date=
+  const dated = (url) => (asOf ? url + (url.includes("?") ? "&" : "?") + "date=" + asOf : url);
+
+  function shiftDay(day, days, years) {
+    const d = new Date(day + "T00:00:00Z");
+    if (years) d.setUTCFullYear(d.getUTCFullYear() - years);
+    if (days) d.setUTCDate(d.getUTCDate() - days);
+    return d.toISOString().slice(0, 10);
+  }
+
+  function windowStart(until) {
+    const w = $("window").value;
+    const start = { "30d": shiftDay(until, 30, 0), "90d": shiftDay(until, 90, 0), "1y": shiftDay(until, 0, 1),
+      "2y": shiftDay(until, 0, 2), "all": coverage.first_day }[w];
+    return start < coverage.first_day ? coverage.first_day : start;
+  }
 
   async function getJSON(url, options) {
     const response = await fetch(url, options);
@@ -119,7 +142,7 @@
   async function updateCurve(price) {
     const seq = ++curveSeq;
     try {
-      const curve = await getJSON("/api/cost-curve?price_usd=" + encodeURIComponent(price));
+      const curve = await getJSON(dated("/api/cost-curve?price_usd=" + encodeURIComponent(price)));
       if (seq !== curveSeq) return; // a newer request is on its way
       $("share-underwater").textContent = pct(curve.share_unprofitable);
       $("share-within").textContent = pct(curve.share_within_10pct);
@@ -140,7 +163,7 @@
       const sim = await getJSON("/api/simulate", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ shock_pct: shock, shock_days: 30, horizon_days: 90, paths: 300 }),
+        body: JSON.stringify({ shock_pct: shock, shock_days: 30, horizon_days: 90, paths: 300, date: asOf }),
       });
       if (seq !== simSeq) return;
       const s = sim.summary;
@@ -164,21 +187,24 @@
     debounce("sim", 400, () => updateSim(price));
   }
 
-  async function init() {
+  async function loadPanels() {
+    const seq = ++loadSeq;
     try {
-      snapshot = await getJSON("/api/snapshot");
+      snapshot = await getJSON(dated("/api/snapshot"));
+      if (seq !== loadSeq) return;
       $("snapshot-line").textContent = "Snapshot " + snapshot.date + ": BTC " + usd(snapshot.price_usd) +
         ", " + (snapshot.hashrate_ths / 1e6).toFixed(0) + " EH/s, difficulty " +
         (snapshot.difficulty / 1e12).toFixed(2) + " T, height " + snapshot.height.toLocaleString("en-US");
+      document.body.dataset.snapshotDate = snapshot.date;
       const slider = $("price-slider");
       slider.min = String(Math.round(snapshot.price_usd * 0.3 / 100) * 100);
       slider.max = String(Math.round(snapshot.price_usd * 1.5 / 100) * 100);
       slider.value = String(Math.round(snapshot.price_usd / 100) * 100);
       slider.disabled = false;
-      slider.addEventListener("input", onSlide);
       onSlide();
 
-      const cost = await getJSON("/api/cost");
+      const cost = await getJSON(dated("/api/cost"));
+      if (seq !== loadSeq) return;
       $("power-price").textContent = String(cost.power_price_usd_per_kwh);
       const rows = [
         ["electricity-only, fleet", cost.electricity_fleet_usd_per_btc],
@@ -200,14 +226,161 @@
         tr.append(a, b);
         body.append(tr);
       }
-      const adj = await getJSON("/api/next-adjustment");
+      const adj = await getJSON(dated("/api/next-adjustment"));
+      if (seq !== loadSeq) return;
       $("adjustment-line").textContent = "Height " + adj.retarget_height.toLocaleString("en-US") + ": " +
         signed(adj.change_pct.p50) + " (90% band " + signed(adj.change_pct.p05) + " to " +
         signed(adj.change_pct.p95) + "), in about " + adj.days_to_lock_in.p50.toFixed(1) +
         " days; basis: " + adj.basis + ".";
+      document.body.dataset.panelsDate = asOf || "embedded";
     } catch (err) {
       fail("loading", err);
     }
+  }
+
+  const eh = (a) => a.map((v) => (v === null ? null : v / 1e6));
+  const last = (a) => { for (let i = a.length - 1; i >= 0; i--) if (a[i] !== null) return a[i]; return null; };
+
+  function drawHistory(h) {
+    const d = h.dates;
+    const s = h.series;
+    const line = (y, name, color, extra) => Object.assign(
+      { x: d, y: y, mode: "lines", name: name, line: { color: color, width: 1.6 } }, extra || {});
+    Plotly.react("hist-price-chart", [
+      line(s.cost_electricity_upper_usd_per_btc, "electricity-only, upper", "rgba(31,119,180,0.3)",
+        { line: { width: 0 }, showlegend: false }),
+      line(s.cost_electricity_lower_usd_per_btc, "electricity-only, lower .. upper", "rgba(31,119,180,0.3)",
+        { fill: "tonexty", fillcolor: "rgba(31,119,180,0.18)", line: { width: 0 } }),
+      line(s.cost_all_in_usd_per_btc, "all-in, dated fleet", "#7f7f7f"),
+      line(s.price_usd, "BTC price", RED, { line: { color: RED, width: 2 } }),
+    ], Object.assign({}, BASE_LAYOUT, {
+      title: { text: "Price against the cost band" },
+      yaxis: { title: { text: "USD per BTC" }, tickformat: "$,.0f", type: "log" },
+    }), PLOT_CONFIG);
+    Plotly.react("hist-hashrate-chart", [
+      line(eh(s.hashrate_7d_ths), "hashrate, 7-day mean [EH/s]", "#ff7f0e"),
+      line(s.difficulty.map((v) => (v === null ? null : v / 1e12)), "difficulty [T]", "#444",
+        { yaxis: "y2", line: { color: "#444", width: 1.2, shape: "hv" } }),
+      {
+        x: h.retargets.map((r) => r.day), y: h.retargets.map((r) => r.difficulty / 1e12), yaxis: "y2",
+        mode: "markers", name: "retargets", marker: { symbol: "diamond", size: 6,
+          color: h.retargets.map((r) => (r.change !== null && r.change < 0 ? RED : "#2ca02c")) },
+        text: h.retargets.map((r) => (r.change === null ? "" : signed(100 * r.change))),
+        hovertemplate: "%{x}: %{text}<extra>retarget</extra>",
+      },
+    ], Object.assign({}, BASE_LAYOUT, {
+      margin: { l: 70, r: 70, t: 50, b: 50 },
+      title: { text: "Hashrate and difficulty (" + h.retargets.length + " retargets)" },
+      yaxis: { title: { text: "EH/s" } },
+      yaxis2: { title: { text: "difficulty [T]" }, overlaying: "y", side: "right", showgrid: false },
+    }), PLOT_CONFIG);
+    Plotly.react("hist-share-chart", [
+      line(s.share_underwater, "underwater", RED, { fill: "tozeroy" }),
+      line(s.share_within_10pct, "within 10% of breakeven", "#ff7f0e"),
+    ], Object.assign({}, BASE_LAYOUT, {
+      title: { text: "Share of hashrate underwater" },
+      yaxis: { title: { text: "share of hashrate" }, tickformat: ".0%", rangemode: "tozero" },
+    }), PLOT_CONFIG);
+    const shapes = h.capitulations.map((c) => ({
+      type: "rect", xref: "x", yref: "paper", x0: c.start, x1: c.end || h.until, y0: 0, y1: 1,
+      fillcolor: "rgba(214,39,40,0.15)", line: { width: 0 }, layer: "below",
+    }));
+    Plotly.react("hist-ribbon-chart", [
+      line(eh(s.ribbon_fast_ths), "fast MA [EH/s]", BLUE),
+      line(eh(s.ribbon_slow_ths), "slow MA [EH/s]", "#9467bd"),
+      line(s.puell_multiple, "Puell multiple", "#2ca02c", { yaxis: "y2", line: { color: "#2ca02c", width: 1 } }),
+    ], Object.assign({}, BASE_LAYOUT, {
+      margin: { l: 70, r: 70, t: 50, b: 50 },
+      title: { text: "Hash ribbons (" + h.capitulations.length + " capitulations shaded) and Puell" },
+      yaxis: { title: { text: "EH/s" } },
+      yaxis2: { title: { text: "Puell multiple" }, overlaying: "y", side: "right", showgrid: false },
+      shapes: shapes,
+    }), PLOT_CONFIG);
+  }
+
+  function showFigure(id, value, text) {
+    $(id).textContent = text;
+    $(id).dataset.value = value === null ? "" : String(value);
+  }
+
+  async function loadHistory() {
+    if (!coverage.stored) return;
+    const seq = ++historySeq;
+    const until = asOf;
+    const since = windowStart(until);
+    const span = since + " to " + until;
+    try {
+      const h = await getJSON("/api/history?since=" + since + "&until=" + until);
+      if (seq !== historySeq) return;
+      $("history-window").textContent = "(" + span + ", " + h.days + " days" +
+        (h.thinned ? ", " + h.points + " drawn" : "") + ")";
+      showFigure("hist-price", last(h.series.price_usd), usd(last(h.series.price_usd)));
+      showFigure("hist-all-in", last(h.series.cost_all_in_usd_per_btc), usd(last(h.series.cost_all_in_usd_per_btc)));
+      showFigure("hist-underwater", last(h.series.share_underwater), pct(last(h.series.share_underwater)));
+      drawHistory(h);
+      document.body.dataset.history = since + "|" + until;
+      const ch = await getJSON("/api/changes?since=" + since + "&until=" + until);
+      if (seq !== historySeq) return;
+      $("changes-window").textContent = "(" + span + ": " + ch.count + " events" +
+        (ch.count > MAX_EVENTS ? ", newest " + MAX_EVENTS + " shown" : "") + ")";
+      const list = $("changes-list");
+      list.replaceChildren();
+      for (const e of ch.events.slice().reverse().slice(0, MAX_EVENTS)) {
+        const li = document.createElement("li");
+        li.dataset.day = e.day;
+        li.dataset.kind = e.kind;
+        li.textContent = e.day + ": " + e.message;
+        const rule = document.createElement("span");
+        rule.className = "rule";
+        rule.textContent = "rule " + e.rule;
+        li.append(rule);
+        list.append(li);
+      }
+      if (!ch.count) {
+        const li = document.createElement("li");
+        li.textContent = "No event between " + span + ".";
+        list.append(li);
+      }
+      document.body.dataset.changes = since + "|" + until + "|" + ch.count;
+    } catch (err) {
+      fail("history", err);
+    }
+  }
+
+  function onDate() {
+    const v = $("asof-date").value;
+    if (!v || v < coverage.first_day || v > coverage.last_day) return;
+    asOf = v;
+    loadPanels();
+    loadHistory();
+  }
+
+  async function init() {
+    $("price-slider").addEventListener("input", onSlide);
+    try {
+      coverage = await getJSON("/api/history/coverage");
+    } catch (err) {
+      fail("coverage", err);
+    }
+    if (coverage.stored) {
+      const picker = $("asof-date");
+      picker.min = coverage.first_day;
+      picker.max = coverage.last_day;
+      picker.value = coverage.last_day;
+      picker.disabled = false;
+      $("window").disabled = false;
+      picker.addEventListener("change", onDate);
+      $("window").addEventListener("change", loadHistory);
+      asOf = coverage.last_day;
+      $("coverage-line").textContent = "stored history " + coverage.first_day + " to " + coverage.last_day +
+        " (" + coverage.days.toLocaleString("en-US") + " days)";
+    } else {
+      $("coverage-line").textContent = "no stored history: the embedded snapshot (import data with " +
+        "`hashrisk data import FILE` or `hashrisk update` for the history panels)";
+      $("history-window").textContent = "(needs stored history)";
+    }
+    await loadPanels();
+    await loadHistory();
   }
 
   document.addEventListener("DOMContentLoaded", init);
