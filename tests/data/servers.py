@@ -582,3 +582,60 @@ def tx_json(
         "fee": round(fee_sats / 1e8, 8),
         "hex": "0" * hex_chars,
     }
+
+
+# -- a small chain with pools and coinbase flows (CLI, report and web tests) -----------------------------------
+ONCHAIN_POOLS = (
+    ("/Foundry USA Pool/", "bc1qfoundrypayout0000000000000000000000", "Foundry USA"),
+    ("Mined by AntPool", "bc1qantpoolpayout0000000000000000000000", "AntPool"),
+    ("MARA Pool", "bc1qmarapayout000000000000000000000000000", "MARA Pool"),
+    ("/nobody/", "bc1qunknownpayout0000000000000000000000", "unknown"),
+)
+"""height % 4 -> (coinbase tag, payout address, expected pool)."""
+ONCHAIN_SPEND_AFTER = 101
+"""The coinbase of height h is spent at h + 101: to its own payout address (h % 3 == 0, consolidation), to an
+exchange (h % 3 == 1, movement out), or not at all (h % 3 == 2)."""
+
+
+def onchain_value(height: int) -> int:
+    """Coinbase value of `height` [sats]: subsidy + 1,000 sats per other transaction (always 2)."""
+    from hashrisk.chain.subsidy import block_subsidy_sats
+
+    return block_subsidy_sats(height) + 2_000
+
+
+def onchain_bodies(height: int, salt: str) -> BlockBody:
+    """Block bodies of the small chain described by `ONCHAIN_POOLS` and `ONCHAIN_SPEND_AFTER`."""
+    tag, payout, _ = ONCHAIN_POOLS[height % 4]
+    txs = [
+        coinbase_json(txid_of("cb", salt, height), height, tag, [(onchain_value(height), payout), (0, None)])
+    ]
+    spent = height - ONCHAIN_SPEND_AFTER
+    if spent >= 0 and spent % 3 != 2 and salt == "main":
+        value = onchain_value(spent) - 1_000
+        to = ONCHAIN_POOLS[spent % 4][1] if spent % 3 == 0 else "bc1qexchange00000000000000000000000000000"
+        txs.append(
+            tx_json(txid_of("s", salt, height), [(txid_of("cb", salt, spent), 0)], [(value, to)], 1_000)
+        )
+    else:
+        txs.append(
+            tx_json(txid_of("s", salt, height), [(txid_of("x", height), 0)], [(5_000, "bc1qx")], 1_000)
+        )
+    txs.append(tx_json(txid_of("f", salt, height), [(txid_of("y", height), 1)], [(7_000, "bc1qy")], 1_000))
+    text = json.dumps(txs, separators=(",", ":"))
+    return BlockBody(len(txs), 2_000, lambda: text)
+
+
+def onchain_store(home: Any, n_blocks: int = 400) -> None:
+    """Sync the small chain (`onchain_bodies`) with coinbase flows into the store at `home`."""
+    from hashrisk.data.bitcoind import BitcoinRPC, sync_blocks
+    from hashrisk.data.coinbase import CoinbaseLedger
+    from hashrisk.data.pools import load_pools
+    from hashrisk.data.store import Store
+
+    with (
+        RpcChainServer(n_blocks, bodies=onchain_bodies) as server,
+        Store(home) as store,
+        BitcoinRPC(server.url, user="alice", password="s3cret") as rpc,
+    ):
+        sync_blocks(store, rpc, batch=100, coinbase=CoinbaseLedger(store), pools=load_pools(None))

@@ -219,3 +219,40 @@ def test_blocks_that_do_not_link_up_are_refused(node: RpcChainServer, hashrisk_h
         with pytest.raises(DataError, match=r"blocks 0\.\.99 .* do not link up"):
             sync_blocks(store, rpc, batch=100)
         assert store.last_block_height() is None
+
+
+@pytest.mark.parametrize(
+    ("text", "sats"),
+    [
+        ("20999999.97690000", 2_099_999_997_690_000),  # every bitcoin there will ever be
+        ("0.00000001", 1),
+        ("0.00000000", 0),
+        ("3.12500000", 312_500_000),
+        ("0.29999999", 29_999_999),
+        ("21000000.00000000", 2_100_000_000_000_000),
+        ("12345678.87654321", 1_234_567_887_654_321),
+    ],
+)
+def test_amounts_are_exact_sats(text: str, sats: int) -> None:
+    """round(x * 1e8) of the float orjson reads from an 8-decimal amount is exact up to 21e6 BTC.
+
+    x * 1e8 < 2.1e15 < 2**53, so each 8-decimal amount's nearest double lies within half a unit of the
+    last place of an integer's neighbourhood: the product is within 0.5 of the exact integer and rounds to it.
+    """
+    import orjson
+
+    from hashrisk.data.bitcoind import _sats
+
+    value = orjson.loads(f'{{"value":{text}}}'.encode())["value"]
+    assert _sats(value, "value", "url") == sats
+    assert isinstance(_sats(value, "value", "url"), int)
+
+
+def test_every_8_decimal_amount_near_the_cap_is_exact() -> None:
+    import orjson
+
+    from hashrisk.data.bitcoind import _sats
+
+    for sats in [*range(2_099_999_997_690_000 - 5_000, 2_099_999_997_690_000 + 5_000), *range(0, 10_000)]:
+        text = f"{sats // 100_000_000}.{sats % 100_000_000:08d}"
+        assert _sats(orjson.loads(text), "v", "u") == sats, text

@@ -219,3 +219,46 @@ def test_pools_download(tmp_path: Path) -> None:
     defs = load_pools(tmp_path)
     assert defs.attribute("00", ["bc1qtest"]) == "Test Pool"
     assert len(load_pools(None)) > 100
+
+
+def _spaced(height: int, salt: str) -> BlockBody:
+    """The same blocks in a JSON layout with spaces: the raw split cannot be trusted and must fall back."""
+    compact = body(height, salt)
+    text = json.dumps(json.loads(compact.tx_json()))
+    return BlockBody(compact.n_tx, compact.fees_sats, lambda: text)
+
+
+def test_fallback_layout_gives_same_rows(tmp_path: Path) -> None:
+    rows = {}
+    for name, maker in (("compact", body), ("spaced", _spaced)):
+        with RpcChainServer(330, bodies=maker) as server:
+            _sync(tmp_path / name, server, batch=40)
+        data = _read(tmp_path / name)
+        rows[name] = {k: data[k] for k in ("block_pools", "outputs", "spends")}
+    for key in ("block_pools", "outputs", "spends"):
+        a, b = rows["compact"][key], rows["spaced"][key]
+        assert isinstance(a, pd.DataFrame) and isinstance(b, pd.DataFrame) and len(a) > 0
+        keys = [c for c in ("height", "txid", "vout") if c in a.columns]
+        pd.testing.assert_frame_equal(
+            a.sort_values(keys).reset_index(drop=True), b.sort_values(keys).reset_index(drop=True)
+        )
+    assert len(rows["compact"]["spends"]) == sum(len(spends_at(h, "main")) for h in range(330))
+
+
+def test_raw_split_matches_full_decode() -> None:
+    from hashrisk.data.bitcoind import _Txs
+
+    raw_body = body(405, "main")
+    text = raw_body.tx_json()
+    assert isinstance(text, str)
+    raw = ('[{"result":{"hash":"ab","height":405,"tx":' + text + '},"error":null,"id":0}]').encode()
+    fast = _Txs.from_raw(raw, raw_body.n_tx, "ab")
+    assert fast is not None
+    slow = _Txs.from_parsed(json.loads(text), "url", "rec")
+    assert (fast.in_txid, fast.in_vout, fast.in_tx) == (slow.in_txid, slow.in_vout, slow.in_tx)
+    for j in range(raw_body.n_tx):
+        assert fast.tx(j) == slow.tx(j)
+    assert _Txs.from_raw(raw, raw_body.n_tx + 1, "ab") is None  # nTx disagrees: decode everything
+    assert _Txs.from_raw(raw, raw_body.n_tx, "cd") is None  # another block
+    for old, new in ((b'","vout":', b'", "vout":'), (b'{"txid":"', b'{"txid": "')):
+        assert _Txs.from_raw(raw.replace(old, new, 2), raw_body.n_tx, "ab") is None  # another layout

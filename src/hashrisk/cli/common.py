@@ -24,6 +24,7 @@ from typer.core import TyperGroup
 from hashrisk._json import jsonable
 from hashrisk.data.input_file import read_input_file
 from hashrisk.data.snapshot import NetworkSnapshot
+from hashrisk.data.store import store_path
 from hashrisk.data.stored_snapshot import AsOf, as_of, latest_snapshot, snapshot_for_date
 from hashrisk.errors import DataError, HashriskError, InputError, StoreDamagedError
 
@@ -183,10 +184,11 @@ def _snapshot_from_file(path: Path, base: NetworkSnapshot) -> NetworkSnapshot:
     return base.override(source=f"file {path.name}", sources=sources, **raw)
 
 
-def warn_if_stale(found: AsOf) -> None:
-    """One warning line on stderr when `found` is more than two days old."""
+def warn_if_stale(found: AsOf, home: Path | None = None) -> None:
+    """One warning line on stderr when `found` is more than two days old and the user keeps a store (with no
+    store at all, the embedded snapshot is the expected offline default: the "as of" line says its age)."""
     message = found.warning()
-    if message is not None:
+    if message is not None and (found.stored or store_path(home).exists()):
         err_console.print(
             f"[yellow]warning:[/] {escape(message)}", highlight=False, emoji=False, soft_wrap=True
         )
@@ -221,7 +223,7 @@ def resolve_snapshot(
     base = NetworkSnapshot.embedded()
     if date is None:
         base, found = latest_snapshot(home)
-        warn_if_stale(found)
+        warn_if_stale(found, home)
     else:
         try:
             base = snapshot_for_date(date, home=home)

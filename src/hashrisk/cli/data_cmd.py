@@ -158,7 +158,8 @@ def fetch_cmd(
     source: str = typer.Option(
         ...,
         "--source",
-        help="coinmetrics, mempool, blockchain, bitcoind (a Bitcoin Core node) or edgar (listed miners' SEC facts).",
+        help="coinmetrics, mempool, blockchain, bitcoind (a Bitcoin Core node), edgar (listed miners' SEC facts) "
+        "or pools (mining-pool definitions, mempool/mining-pools pools-v2.json).",
     ),
     since: str | None = typer.Option(
         None,
@@ -181,6 +182,12 @@ def fetch_cmd(
     ),
     chain: str = typer.Option("main", "--chain", help="Chain the node must be on (bitcoind)."),
     batch: int = typer.Option(2000, "--batch", help="Blocks per RPC round trip and transaction (bitcoind)."),
+    coinbase: bool = typer.Option(
+        False,
+        "--coinbase",
+        help="bitcoind: also attribute blocks to pools and track coinbase outputs and their spends (reads whole "
+        "blocks; use a small --batch, e.g. 25); see `hashrisk miners-onchain`.",
+    ),
     company: list[str] | None = typer.Option(
         None,
         "--company",
@@ -201,6 +208,8 @@ def fetch_cmd(
         raise InputError("--rpc-cookie/--rpc-user/--rpc-password", source, "only with --source bitcoind")
     if source != "edgar" and company:
         raise InputError("--company", company, "only with --source edgar")
+    if source != "bitcoind" and coinbase:
+        raise InputError("--coinbase", source, "only with --source bitcoind")
     report = fetch(
         source,
         since=since,
@@ -214,9 +223,17 @@ def fetch_cmd(
         batch=batch,
         companies=company or None,
         user_agent=user_agent,
+        coinbase=coinbase,
     )
     if json_out:
         emit_json(report)
+        return
+    if source == "pools":
+        console.print(
+            f"{report['pools']:,} pool definitions from {escape(str(report['url']))} into "
+            f"{escape(str(report['file']))}",
+            highlight=False,
+        )
         return
     table = Table(title=f"Fetched {escape(source)}")
     table.add_column("table")
@@ -247,6 +264,12 @@ def fetch_cmd(
             f"(forks at {report['fork_heights']}); {report['blocks_per_s']:,.0f} blocks/s",
             highlight=False,
         )
+        if coinbase:
+            console.print(
+                f"coinbase outputs {report['coinbase_outputs']:,}, spends {report['coinbase_spends']:,} "
+                "(see `hashrisk miners-onchain`)",
+                highlight=False,
+            )
     if source == "edgar":
         _print_edgar(report)
     console.print(f"store {escape(str(report['store']))}", highlight=False)

@@ -177,6 +177,12 @@ def evaluate_command(
         help="Log-sd per retarget of hashrate moves no price explains, added to the simulated band "
         "(0: the model as it is; see `hashrisk.sim.evaluate.widen`).",
     ),
+    unexplained_scale: float = typer.Option(
+        0.0,
+        "--unexplained-scale",
+        help="Adaptive bands: add this multiple of each origin's sd of the last year's log adjustments to "
+        "--unexplained-sd (0: off).",
+    ),
     home: Path | None = HOME_OPTION,
     out: Path | None = typer.Option(None, "--out", help="Write the per-origin rows (.csv or .parquet)."),
     json_out: bool = JSON_OPTION,
@@ -197,6 +203,8 @@ def evaluate_command(
         raise InputError("--backend", backend, f"one of {', '.join(SWEEP_BACKENDS)}")
     if not 0.0 <= unexplained_sd <= 1.0 or not math.isfinite(unexplained_sd):
         raise InputError("--unexplained-sd", unexplained_sd, "a log-sd per retarget in [0, 1]")
+    if not 0.0 <= unexplained_scale <= 10.0 or not math.isfinite(unexplained_scale):
+        raise InputError("--unexplained-scale", unexplained_scale, "a multiple in [0, 10]")
     if not 1 <= paths <= 100_000:
         raise InputError("--paths", paths, "a whole number of paths in [1, 100000]")
     base = load_scenario(scenario_file).with_params({"seed": seed})
@@ -221,6 +229,7 @@ def evaluate_command(
         workers=workers,
         scheduler=scheduler,
         unexplained_log_sd=unexplained_sd,
+        unexplained_scale=unexplained_scale,
     )
     rows = res.rows[res.rows["horizon"] >= lo] if len(res.rows) else res.rows
     res = EvaluationResult(rows, summarize(rows), res.meta)

@@ -10,8 +10,10 @@ import math
 from pathlib import Path
 from typing import Any
 
+import click
 import typer
 from rich.table import Table
+from typer.core import TyperGroup
 
 from hashrisk.cli.common import (
     JSON_OPTION,
@@ -24,14 +26,21 @@ from hashrisk.cli.common import (
     read_user_text,
     resolve_snapshot,
 )
-from hashrisk.display import pct, signed_usd, usd, usd_bn
+from hashrisk.display import pct, signed_usd, usd, usd_bn, usd_m
 from hashrisk.economics.cost import production_cost
 from hashrisk.economics.fleet import FleetSpec, build_fleet
 from hashrisk.errors import InputError
 from hashrisk.flows.btc import BtcFlowInputs, btc_flows
-from hashrisk.flows.miners import MinersData, miner_stress, miners_format, miners_from_text
+from hashrisk.flows.hpc_contracts import TOTAL, funding_gap_from_contracts, progress
+from hashrisk.flows.listed import (
+    complete_miners_data,
+    dataset_overview,
+    listed_miner_rows,
+    load_listed_miners,
+)
+from hashrisk.flows.miners import MinersData, MinerStress, miner_stress, miners_format, miners_from_text
 from hashrisk.flows.pensions import CASES, PensionInputs, pension_flows
-from hashrisk.hpc import SiteSpec, evaluate_site, funding_gap
+from hashrisk.hpc import SiteSpec, evaluate_site, funding_gap, with_contracts_portfolio
 
 flows_app = typer.Typer(
     help="Mechanical flows: US DB pension rebalancing, treasury buying vs miners' selling.",
@@ -54,22 +63,22 @@ def _load_miners(path: Path) -> MinersData:
 
 
 # ------------------------------------------------------------------------------------------- miners
-@handle_errors
-def miners(
-    file: Path = typer.Argument(..., help="Miners' data, YAML or CSV (schema: hashrisk.flows.miners)."),
-    price: float | None = PRICE_OPTION,
-    json_out: bool = JSON_OPTION,
-) -> None:
-    """Listed miners at BTC price P: cash cost per BTC, BTC to sell, runway; aggregates."""
-    data = _load_miners(file)
-    snap = resolve_snapshot(price_usd=price)
-    result = miner_stress(data, snap, price)
-    if data.template:
-        _warn(f"{file.name} is a TEMPLATE (template: true): its rows are illustrative, not company figures.")
-    if json_out:
-        emit_json({"file": str(file), "snapshot": snap.to_dict(), **result.summary()})
-        return
-    table = Table(title=f"Miners at BTC {usd(result.price_usd)} (network of {snap.date})")
+NOT_DISCLOSED = "—"
+"""How a value the company did not disclose is shown (never as 0)."""
+
+
+def _num(x: Any, fmt: str = ",.0f", scale: float = 1.0) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return NOT_DISCLOSED
+    return f"{float(x) / scale:{fmt}}"
+
+
+def _money(x: Any) -> str:
+    return NOT_DISCLOSED if x is None or not math.isfinite(float(x)) else usd_m(float(x))
+
+
+def _print_stress(result: MinerStress, snap_date: str) -> None:
+    table = Table(title=f"Miners at BTC {usd(result.price_usd)} (network of {snap_date})")
     for col in ("company", "period", "cash cost/BTC", "BTC to sell/mo", "of production", "burn/mo", "runway"):
         table.add_column(col, justify="left" if col in ("company", "period") else "right")
     for name, r in result.companies.iterrows():
@@ -92,6 +101,18 @@ def miners(
         f"from treasuries; {a['companies_with_burn']} burning cash.",
         highlight=False,
     )
+
+
+def _miners_file(file: Path, price: float | None, json_out: bool) -> None:
+    data = _load_miners(file)
+    snap = resolve_snapshot(price_usd=price)
+    result = miner_stress(data, snap, price)
+    if data.template:
+        _warn(f"{file.name} is a TEMPLATE (template: true): its rows are illustrative, not company figures.")
+    if json_out:
+        emit_json({"file": str(file), "snapshot": snap.to_dict(), **result.summary()})
+        return
+    _print_stress(result, str(snap.date))
     for rep in result.reported:
         compared = (
             "none of its companies is in the file"
@@ -105,16 +126,197 @@ def miners(
         )
 
 
+STRESS_BASIS = (
+    "the stress model runs only on companies whose row has every required value (complete); a row with a "
+    "missing value is shown in the disclosed figures and named with what it lacks, never filled in"
+)
+
+
+def _coverage(basis: str, months: int, missing: str) -> str:
+    if basis == "quarter":
+        return "quarterly figure"
+    if basis == "none":
+        return "not disclosed"
+    return f"{months} of 3 months" + (f" (missing {missing})" if missing else "")
+
+
+def _miners_dataset(period: str | None, price: float | None, json_out: bool) -> None:
+    frame = load_listed_miners()
+    try:
+        overview = dataset_overview(period, frame)
+    except ValueError as exc:
+        raise InputError("period", period, str(exc)) from None
+    data = complete_miners_data(listed_miner_rows(period, frame))
+    snap = resolve_snapshot(price_usd=price)
+    stress = None if data is None else miner_stress(data, snap, price)
+    n_all = len(overview["companies"])
+    n_done = 0 if data is None else len(data.rows)
+    stress_note = f"{STRESS_BASIS}; {n_done} of {n_all} companies complete"
+    if json_out:
+        emit_json(
+            {
+                "source": f"packaged dataset hashrisk/flows/data/{overview['dataset']['file']}",
+                "snapshot": snap.to_dict(),
+                **overview,
+                "stress": None if stress is None else stress.summary(),
+                "stress_basis": stress_note,
+            }
+        )
+        return
+    companies: list[dict[str, Any]] = overview["companies"]
+    table = Table(
+        title=f"Listed miners' disclosed figures ({period or 'latest period per company'}; "
+        f"{NOT_DISCLOSED} = not disclosed)"
+    )
+    cols = (
+        "company",
+        "period",
+        "produced",
+        "sold",
+        "held",
+        "EH/s",
+        "J/TH",
+        "$/kWh",
+        "cash",
+        "debt",
+        "HPC rev",
+    )
+    for col in cols:
+        table.add_column(col, justify="left" if col in ("company", "period") else "right")
+    for c in companies:
+        table.add_row(
+            str(c["company"]),
+            str(c["period"]),
+            _num(c["btc_produced"]),
+            _num(c["btc_sold"]),
+            _num(c["btc_held"]),
+            _num(c["hashrate_ths"], ",.1f", 1e6),
+            _num(c["fleet_efficiency_j_per_th"], ",.1f"),
+            _num(c["power_cost_usd_per_kwh"], ".3f"),
+            _money(c["cash_usd"]),
+            _money(c["debt_usd"]),
+            _money(c["hpc_revenue_usd"]),
+        )
+    console.print(table)
+    for c in companies:
+        if c["missing"]:
+            console.print(f"{c['company']} ({c['period']}) lacks: {', '.join(c['missing'])}", highlight=False)
+        if c["notes"]:
+            console.print(f"{c['company']}: {c['notes']}", highlight=False)
+    if stress is None:
+        console.print(
+            f"Stress at BTC price P not run: no company has every required value ({stress_note}). "
+            "Supply them in your own file: hashrisk miners FILE.",
+            highlight=False,
+        )
+    else:
+        _print_stress(stress, str(snap.date))
+        console.print(stress_note, highlight=False)
+    sales: dict[str, list[dict[str, Any]]] = overview["quarterly_sales"]
+    qt = Table(title="BTC produced and sold per quarter (the dataset; nothing filled in)")
+    for col in ("quarter", "company", "produced", "coverage", "sold", "coverage "):
+        qt.add_column(col, justify="left" if col in ("quarter", "company") else "right")
+    for r in sorted(sales["per_company"], key=lambda r: (r["quarter"], r["company"])):
+        qt.add_row(
+            str(r["quarter"]),
+            str(r["company"]),
+            _num(r["btc_produced"]),
+            _coverage(r["basis_produced"], r["months_produced"], r["missing_produced"]),
+            _num(r["btc_sold"]),
+            _coverage(r["basis_sold"], r["months_sold"], r["missing_sold"]),
+        )
+    for r in sales["totals"]:
+        partial = f", partial: {r['incomplete_companies']}" if r["incomplete_companies"] else ""
+        qt.add_row(
+            str(r["quarter"]),
+            "TOTAL",
+            _num(r["btc_produced"]),
+            f"companies: {r['n_companies_produced']}{partial}",
+            _num(r["btc_sold"]),
+            f"companies: {r['n_companies_sold']}",
+        )
+    console.print(qt)
+    ct = Table(title="Months of production that holdings cover (latest period with both figures)")
+    for col in ("company", "period", "BTC held", "produced/month", "months covered"):
+        ct.add_column(col, justify="left" if col in ("company", "period") else "right")
+    for r in overview["holdings_cover_months"]:
+        ct.add_row(
+            str(r["company"]),
+            str(r["period"] or NOT_DISCLOSED),
+            _num(r["btc_held"]),
+            _num(r["btc_produced_per_month"]),
+            _num(r["cover_months"], ",.1f"),
+        )
+    console.print(ct)
+    console.print(str(overview["published_comparison"]["text"]), highlight=False)
+    console.print(
+        "Share of production sold: " + str(overview["share_sold_evidence"]["text"]),
+        highlight=False,
+    )
+
+
+@handle_errors
+def miners(
+    file: Path | None = typer.Argument(
+        None,
+        help="Your miners' data, YAML or CSV (schema: hashrisk.flows.miners); default: the packaged dataset of "
+        "listed miners' disclosures.",
+    ),
+    period: str | None = typer.Option(
+        None,
+        "--period",
+        help="Period of the packaged dataset (YYYY-MM or YYYYQn; default: each company's latest). Not with FILE.",
+    ),
+    price: float | None = PRICE_OPTION,
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Listed miners: disclosed figures, BTC produced vs sold per quarter, and cash cost per BTC, BTC to sell and
+    runway at BTC price P (for complete rows)."""
+    if file is not None:
+        if period is not None:
+            raise InputError(
+                "period", period, "no --period with FILE (it selects a period of the packaged dataset)"
+            )
+        _miners_file(file, price, json_out)
+    else:
+        _miners_dataset(period, price, json_out)
+
+
 # ------------------------------------------------------------------------------------------- hpc
+class _SiteByDefault(TyperGroup):
+    """``hashrisk hpc [SITE.yaml] [options]`` runs ``hpc site``; ``hashrisk hpc progress`` the progress table.
+
+    A first argument that is not a subcommand name (a file, an option, nothing) goes to ``site``, so the command
+    line of the single-command ``hpc`` keeps working (a site file named ``progress``: pass ``./progress``).
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names):
+            args = ["site", *args]
+        return super().parse_args(ctx, args)
+
+
+hpc_app = typer.Typer(
+    cls=_SiteByDefault,
+    help="AI/HPC: value one site (`hashrisk hpc [SITE.yaml]`, the default) or track the listed miners' "
+    "contracts (`hashrisk hpc progress`).",
+)
+
+
+@hpc_app.command("site")
 @handle_errors
 def hpc(
     site: Path | None = typer.Argument(None, help="Site YAML (default: the packaged template site)."),
     price: float | None = PRICE_OPTION,
     json_out: bool = JSON_OPTION,
 ) -> None:
-    """Mine vs convert to AI/HPC vs both on one site (NPV, IRR, payback), and the industry funding gap."""
+    """Mine vs convert to AI/HPC vs both on one site (NPV, IRR, payback), and the industry funding gap (the
+    default of `hashrisk hpc`). With the packaged template, the gap's leased MW and delivered share come from the
+    contracts dataset (hashrisk/flows/data/hpc_contracts.csv); VanEck's ~$50bn / $221bn stay the comparison."""
+    contracts_gap = None
     if site is None:
-        spec = SiteSpec.packaged()
+        contracts_gap = funding_gap_from_contracts()
+        spec = with_contracts_portfolio(SiteSpec.packaged(), contracts_gap)
     else:
         spec = SiteSpec.from_yaml_text(read_user_text(site, "site", "YAML file"), origin=str(site))
     snap = resolve_snapshot(price_usd=price)
@@ -130,6 +332,7 @@ def hpc(
                 "snapshot": snap.to_dict(),
                 **valuation.summary(),
                 "funding_gap": None if gap is None else gap.summary(),
+                "funding_gap_contracts": None if contracts_gap is None else contracts_gap.summary(),
                 "sources": spec.sources,
             }
         )
@@ -165,13 +368,25 @@ def hpc(
     if gap is not None:
         g = gap.summary()
         inp = g["inputs"]
+        basis = (
+            f"contracted in the contracts dataset as of {contracts_gap.as_of} (delivered: disclosed, a lower bound)"
+            if contracts_gap is not None
+            else "from the site file"
+        )
         console.print(
-            f"Industry funding gap: leased {inp['leased_it_mw']:,.0f} IT-MW, {pct(inp['delivered_share'], 0)} "
-            f"delivered; pipeline {inp['pipeline_gross_mw']:,.0f} MW gross x {inp['it_mw_per_gross_mw']:g} IT",
+            f"Industry funding gap: leased {inp['leased_it_mw']:,.0f} IT-MW {basis}, "
+            f"{pct(inp['delivered_share'], 0)} delivered; pipeline {inp['pipeline_gross_mw']:,.0f} MW gross x "
+            f"{inp['it_mw_per_gross_mw']:g} IT",
             highlight=False,
         )
         gt = Table()
-        for col in ("capex case", "$/IT-MW", "short-term gap", "long-term need", "leased IT-MW implied"):
+        for col in (
+            "capex case",
+            "$/IT-MW",
+            "short-term gap",
+            "long-term need",
+            "leased IT-MW for VanEck's gap",
+        ):
             gt.add_column(col, justify="left" if col == "capex case" else "right")
         caps = {"point": inp["capex_usd_per_it_mw"]}
         if inp["capex_range_usd_per_it_mw"] is not None:
@@ -196,6 +411,70 @@ def hpc(
                 "published (VanEck, June 2026): " + ", ".join(f"{k} {usd_bn(v)}" for k, v in pub.items()),
                 highlight=False,
             )
+
+
+@hpc_app.command("progress")
+@handle_errors
+def hpc_progress(
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Last date, YYYY-MM-DD (default: the newest announcement or disclosure)."
+    ),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Listed miners' AI/HPC contracts: MW contracted against delivered over time, per company and in total,
+    with the $ backlog and the delivered share beside VanEck's ~25% (packaged, cited contracts dataset)."""
+    result = progress(as_of)
+    s = result.summary()
+    frame = result.to_frame()
+    if json_out:
+        emit_json({**s, "series": frame.to_dict("records")})
+        return
+    table = Table(
+        title=f"AI/HPC contracts of listed miners as of {s['as_of']} ({NOT_DISCLOSED} = not disclosed)"
+    )
+    cols = (
+        "company",
+        "contracts",
+        "contracted MW",
+        "delivered MW",
+        "delivered share",
+        "contract value",
+        "backlog",
+    )
+    for col in cols:
+        table.add_column(col, justify="left" if col == "company" else "right")
+    for name, f in [*s["by_company"].items(), (TOTAL, s["total"])]:
+        table.add_row(
+            name,
+            f"{f['n_contracts']:.0f}",
+            f"{f['contracted_mw']:,.0f}",
+            _num(f["delivered_mw"]),
+            pct(f["delivered_share_low"], 0),
+            _num(f["delivered_share_disclosed"], ".0%"),
+            usd_bn(f["contract_value_usd"]),
+            usd_bn(f["backlog_usd"]),
+        )
+    console.print(table)
+    tt = Table(title="Total over time (each announcement or delivery disclosure)")
+    for col in ("date", "contracted MW", "delivered MW", "delivered share", "backlog"):
+        tt.add_column(col, justify="left" if col == "date" else "right")
+    for r in frame[frame["company"] == TOTAL].to_dict("records"):
+        tt.add_row(
+            str(r["date"]),
+            f"{r['contracted_mw']:,.0f}",
+            _num(r["delivered_mw"]),
+            pct(r["delivered_share_low"], 0),
+            usd_bn(r["backlog_usd"]),
+        )
+    console.print(tt)
+    console.print(
+        f"delivered share: delivered / contracted MW, undisclosed delivery counted as none (a lower bound); "
+        f"VanEck put it at about {pct(s['vaneck_delivered_share'], 0)} ({s['vaneck_source']}). "
+        f"Without a delivery disclosure: {', '.join(s['contracts_without_delivery_disclosure']) or 'none'}.",
+        highlight=False,
+    )
+    for a in s["assumptions"]:
+        console.print(a, highlight=False)
 
 
 # ------------------------------------------------------------------------------------------- flows pensions
@@ -350,7 +629,7 @@ def flows_btc(
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the main `app`: `miners`, `hpc` and the `flows` group."""
+    """Add this module's commands to the main `app`: `miners`, the `hpc` group (default `hpc site`) and `flows`."""
     app.command("miners")(miners)
-    app.command("hpc")(hpc)
+    app.add_typer(hpc_app, name="hpc")
     app.add_typer(flows_app, name="flows")

@@ -113,7 +113,7 @@ def report_command(
         history_since=history_since,
     )
     if date is None:
-        common.warn_if_stale(as_of(ctx.snapshot))
+        common.warn_if_stale(as_of(ctx.snapshot), home)
     if ctx.as_of is not None:
         start, basis = resolve_since(since_changes, ctx.as_of, home, "--since-changes")
         ctx = dataclasses.replace(ctx, changes_since=start, changes_basis=basis)

@@ -559,20 +559,20 @@ def _printable_tag(scriptsig_hex: str, limit: int = 100) -> str:
     return " ".join(text.split())[:limit]
 
 
-_TX_OR_INPUT = re.compile(rb'\{"txid":"([0-9a-f]{64})","(?:(hash)"|vout":(\d+))')
-"""A transaction's start (``{"txid":..,"hash":``) or a non-coinbase input (``{"txid":..,"vout":n``), in the
-compact key order Bitcoin Core writes (``TxToUniv``); anything else makes the scan fall back to a full parse."""
 _TX_START = re.compile(rb'\{"txid":"[0-9a-f]{64}","hash":')
 
 
 class _Txs:
     """The transactions of one ``getblock <hash> 2`` answer, read lazily.
 
-    Fast path (`from_raw`): the raw answer is scanned with `_TX_OR_INPUT` for every input's (txid, vout) in
-    one pass, without building Python objects for the ~4,000 transactions of a full block; a transaction is
-    decoded (`orjson`) only when needed: the coinbase, and those spending a coinbase output. The scan is
-    trusted only when it accounts for every ``"txid":`` key of the answer and finds exactly ``nTx``
-    transactions, the first without inputs; otherwise (`from_parsed`) the whole answer is decoded.
+    Fast path (`from_raw`): the raw answer is split at each ``{"txid":"``, which in the compact key order
+    Bitcoin Core writes (``TxToUniv``) starts either a transaction (``{"txid":..,"hash":``) or a non-coinbase
+    input (``{"txid":..,"vout":n``); so every input's (txid, vout) comes out in one pass, without building
+    Python objects for the ~4,000 transactions of a full block. A transaction is decoded (`orjson`) only when
+    needed: the coinbase, and those spending a coinbase output. The split is trusted only when it accounts
+    for every ``"txid"`` key of the answer (none in another layout, e.g. with spaces), finds exactly
+    ``nTx`` transactions and no input before the second; otherwise (`from_parsed`) the whole answer is
+    decoded. A ``{"txid":"`` inside a JSON string is impossible (quotes in strings are escaped).
     """
 
     def __init__(self, raw: bytes | None, parsed: list[Any] | None, n_tx: int) -> None:
@@ -586,22 +586,26 @@ class _Txs:
 
     @classmethod
     def from_raw(cls, raw: bytes, n_tx: int, block_hash: str) -> _Txs | None:
-        if raw.count(b'"tx":[') != 1 or b'"hash":"' + block_hash.encode() + b'"' not in raw:
+        if b'"hash":"' + block_hash.encode() + b'"' not in raw:
             return None
-        found = _TX_OR_INPUT.findall(raw)
-        if not found or len(found) != raw.count(b'"txid":') or not found[0][1]:
+        parts = raw.split(b'{"txid":"')
+        if len(parts) - 1 != raw.count(b'"txid"'):  # a "txid" key in another layout: decode everything
             return None
         out = cls(raw, None, n_tx)
         txids, vouts, txs = out.in_txid, out.in_vout, out.in_tx
         j = -1
-        for txid, is_tx, vout in found:
-            if is_tx:
+        for part in parts[1:]:
+            key = part[64:72]
+            if key == b'","hash"':
                 j += 1
-            else:
-                txids.append(txid.decode())
-                vouts.append(int(vout))
+            elif key == b'","vout"' and j >= 1:
+                end = part.find(b",", 73)
+                txids.append(part[:64].decode())
+                vouts.append(int(part[73:end]))
                 txs.append(j)
-        if j + 1 != n_tx or (txs and txs[0] == 0):
+            else:
+                return None
+        if j + 1 != n_tx:
             return None
         return out
 

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from hashrisk.chain.subsidy import GENESIS_DATE
+from hashrisk.constants import RETARGET_INTERVAL_BLOCKS
 from hashrisk.data.schema import SOURCE_PREFERENCE, as_date
 from hashrisk.data.snapshot import EMBEDDED_SOURCES, NetworkSnapshot
 from hashrisk.data.store import Store, store_path
@@ -286,3 +287,15 @@ def latest_snapshot(
                 continue
             return snap, as_of(snap, today)
     return embedded, as_of(embedded, today)
+
+
+def stored_epoch(store: Store, snapshot: NetworkSnapshot) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The stored blocks of the difficulty period in progress at `snapshot`, and every stored retarget.
+
+    What :func:`hashrisk.analytics.adjustment.next_adjustment` needs to estimate the next adjustment from real
+    block times and nBits (``None`` for what the store does not hold).
+    """
+    h0 = snapshot.height - snapshot.height % RETARGET_INTERVAL_BLOCKS
+    blocks = store.blocks_frame(start=h0, end=snapshot.height)
+    retargets = store.retargets_frame()
+    return (blocks if len(blocks) else None), (retargets if len(retargets) else None)

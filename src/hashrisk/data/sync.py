@@ -12,8 +12,8 @@ source          what is fetched                                                 
 ``edgar``       listed miners' XBRL crypto assets, cash and debt (SEC EDGAR)         ``miners``
 ==============  ===================================================================  ====================
 
-Incremental: without ``since``, a daily source resumes :data:`OVERLAP_DAYS` before the last day it has stored
-(those days are fetched again, since their values may have been provisional or revised) and ``bitcoind``
+Incremental: without ``since``, a daily source resumes from the last day it has stored (that day is fetched
+again, since its value may have been provisional; ``hashrisk update`` re-checks :data:`OVERLAP_DAYS`) and ``bitcoind``
 from the last stored height (with reorg checks). Everything is fetched and parsed before the store is opened
 for writing, and all the tables of one source's batch are written in one transaction, so a failed fetch
 leaves the store untouched. A mempool endpoint that answers 404 (a self-hosted backend without a price feed)
@@ -363,8 +363,6 @@ def fetch(
     if day is None:
         with Store(home, read_only=True, lock_timeout_s=lock_timeout_s) as store:
             day = last_stored_day(store, source)
-        if day is not None:  # ask again for the last few days: their values may have been revised
-            day -= dt.timedelta(days=OVERLAP_DAYS)
     daily, retargets, meta = _fetch_daily(source, day, url, opts, api_key)
     daily = _trim(daily, day)
     out: dict[str, Any] = {"source": source, "since": None if day is None else day.isoformat()}

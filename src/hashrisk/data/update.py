@@ -13,6 +13,7 @@ failed (2 is also bad input, e.g. an invalid configuration).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from typing import Any, Literal
 from hashrisk.data.config import UpdateConfig
 from hashrisk.data.http import HttpOptions
 from hashrisk.data.store import Store
-from hashrisk.data.sync import OVERLAP_BLOCKS, fetch, mempool_recent_blocks
+from hashrisk.data.sync import OVERLAP_BLOCKS, OVERLAP_DAYS, fetch, last_stored_day, mempool_recent_blocks
 from hashrisk.errors import HashriskError
 
 __all__ = ["EXIT_CODES", "SourceResult", "UpdateReport", "update"]
@@ -149,7 +150,10 @@ def _one(
         result = SourceResult(name, True, _changed(report), None if newest is None else str(newest))
     else:
         api_key = src.api_key() if name == "coinmetrics" else None
-        report = fetch(name, base_url=src.base_url, home=home, api_key=api_key, options=options)
+        with Store(home, read_only=True) as store:
+            last = last_stored_day(store, name)
+        since = None if last is None else last - dt.timedelta(days=OVERLAP_DAYS)  # revised values
+        report = fetch(name, since=since, base_url=src.base_url, home=home, api_key=api_key, options=options)
         daily = report.get("daily") or {}
         result = SourceResult(
             name, True, _changed(report), daily.get("last"), list(report.get("missing", []))

@@ -18,7 +18,7 @@ import pandas as pd
 from hashrisk.analytics.adjustment import AdjustmentInfo, next_adjustment
 from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.data.store import Store
-from hashrisk.data.stored_snapshot import latest_snapshot, snapshot_for_date
+from hashrisk.data.stored_snapshot import latest_snapshot, snapshot_for_date, stored_epoch
 from hashrisk.economics.cost import CostCurve, ProductionCost, cost_curve, production_cost
 from hashrisk.economics.fleet import Fleet, FleetSpec, build_fleet
 from hashrisk.economics.tornado import Tornado, tornado
@@ -282,11 +282,7 @@ def load_context(
             store_path = str(store.path)
         frame = store.daily_frame(end=snapshot.date)
         daily = frame if len(frame) else None
-        rt = store.retargets_frame()
-        retargets = rt if len(rt) else None
-        h0 = snapshot.height - snapshot.height % 2016
-        bl = store.blocks_frame(start=h0, end=snapshot.height)
-        blocks = bl if len(bl) else None
+        blocks, retargets = stored_epoch(store, snapshot)
     return ReportContext(
         snapshot=snapshot,
         fleet_spec=fleet_spec or FleetSpec.default(),

@@ -28,6 +28,15 @@ class ErrorOut(BaseModel):
     hint: str | None = None
 
 
+class AsOfOut(BaseModel):
+    """Which day the figures describe, where it comes from and how old it is."""
+
+    day: dt.date
+    source: str = Field(description='"store: <source>" or "embedded snapshot".')
+    age_days: int
+    stale: bool = Field(description="More than two days old.")
+
+
 class SnapshotOut(BaseModel):
     """The network state the figures are computed on."""
 
@@ -39,6 +48,7 @@ class SnapshotOut(BaseModel):
     height: int
     subsidy_btc: float
     sources: dict[str, str]
+    as_of: AsOfOut
 
 
 class CostOut(BaseModel):

@@ -17,9 +17,10 @@ import pandas as pd
 from fastapi import Request
 
 from hashrisk._json import jsonable
+from hashrisk.analytics.adjustment import AdjustmentInfo, next_adjustment
 from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.data.store import Store, store_path
-from hashrisk.data.stored_snapshot import latest_snapshot, snapshot_for_date
+from hashrisk.data.stored_snapshot import latest_snapshot, snapshot_for_date, stored_epoch
 from hashrisk.economics.cost import CostCurve, ProductionCost, cost_curve, production_cost
 from hashrisk.economics.fleet import FleetSpec, build_fleet, dated_fleet_spec
 from hashrisk.errors import DataError, HashriskError, InputError
@@ -59,6 +60,7 @@ class WebServices:
         self._cost_cached = lru_cache(maxsize=64)(self._cost_for)
         self._curve_cached = lru_cache(maxsize=32)(self._curve_for)
         self._latest = lru_cache(maxsize=1)(self._latest_for)
+        self._adjustment = lru_cache(maxsize=32)(self._adjustment_for)
         self.pensions_summary = lru_cache(maxsize=1)(self._pensions_summary)
         self._frames = lru_cache(maxsize=1)(self._frames_for)
         self._history_json = lru_cache(maxsize=64)(self._history_json_for)
@@ -69,6 +71,18 @@ class WebServices:
 
     def _latest_for(self, state: StoreState | None) -> NetworkSnapshot:
         return latest_snapshot(self.home)[0]
+
+    def adjustment_for(self, date: dt.date | None) -> AdjustmentInfo:
+        """The next adjustment of the day's snapshot, from the stored blocks of its period when there are any."""
+        return self._adjustment(date, self._default_key(date))
+
+    def _adjustment_for(self, date: dt.date | None, state: StoreState | None) -> AdjustmentInfo:
+        snap = self.snapshot_for(date)
+        if self.store_state() is None:
+            return next_adjustment(snap)
+        with Store(self.home, read_only=True) as store:
+            blocks, retargets = stored_epoch(store, snap)
+        return next_adjustment(snap, blocks, retargets)
 
     def latest_snapshot(self) -> NetworkSnapshot:
         """The newest complete stored day, else the embedded snapshot (cached per store state)."""
