@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -55,6 +55,9 @@ from hashrisk.economics.machine import energy_kwh_per_ths_day
 from hashrisk.economics.revenue import revenue_usd_per_ths_day
 from hashrisk.errors import InputError
 from hashrisk.flows.inputs import model_from_dict, model_from_yaml, packaged_text
+
+if TYPE_CHECKING:
+    from hashrisk.flows.hpc_contracts import ContractFundingGap
 
 FloatArray = npt.NDArray[np.float64]
 BLOCKS_PER_YEAR = 144 * 365.25
@@ -433,3 +436,19 @@ def funding_gap(spec: PortfolioSpec) -> FundingGap:
             for k, c in capex.items()
         }
     return FundingGap(spec, short, long, implied)
+
+
+def with_contracts_portfolio(spec: SiteSpec, gap: ContractFundingGap) -> SiteSpec:
+    """`spec` with its portfolio's leased MW and delivered share from the contracts dataset (pure).
+
+    ``portfolio.leased_it_mw`` and ``portfolio.delivered_share`` become the contracted MW and the delivered share
+    of :func:`hashrisk.flows.hpc_contracts.funding_gap_from_contracts` (`gap`), and their ``sources`` say so; the
+    other portfolio inputs (capex, pipeline, VanEck's published figures) stay. A spec without a portfolio is
+    returned unchanged.
+    """
+    if spec.portfolio is None:
+        return spec
+    portfolio = spec.portfolio.model_copy(update=gap.portfolio_update())
+    return spec.model_copy(
+        update={"portfolio": portfolio, "sources": {**spec.sources, **gap.sources_update()}}
+    )

@@ -260,5 +260,9 @@ def test_raw_split_matches_full_decode() -> None:
         assert fast.tx(j) == slow.tx(j)
     assert _Txs.from_raw(raw, raw_body.n_tx + 1, "ab") is None  # nTx disagrees: decode everything
     assert _Txs.from_raw(raw, raw_body.n_tx, "cd") is None  # another block
-    for old, new in ((b'","vout":', b'", "vout":'), (b'{"txid":"', b'{"txid": "')):
+    for old, new in (
+        (b'","vout":', b'", "vout":'),
+        (b'{"txid":"', b'{"txid": "'),
+        (b',"scriptSig"', b'},{"scriptSig"'),  # vout last in its object
+    ):
         assert _Txs.from_raw(raw.replace(old, new, 2), raw_body.n_tx, "ab") is None  # another layout

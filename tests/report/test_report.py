@@ -30,7 +30,7 @@ from hashrisk.sim.stress import stress_scenario, stress_summary
 PATHS = 300
 """Paths per shock in these tests (the report's default is 2,000; the recipe is the same)."""
 CORE = ("headline", "production_cost", "cost_curve", "next_adjustment", "stress", "counterpoints")
-ALWAYS_BUILT = (*CORE, "hpc", "flows", "uncertainty", "provenance")
+ALWAYS_BUILT = (*CORE, "hpc", "listed", "flows", "uncertainty", "provenance")
 
 
 def usd(x: float) -> str:

@@ -211,6 +211,8 @@ def test_poisoning_the_future_does_not_change_the_forecast(mode: str) -> None:
     rt_p["time"] = rt_p["time"].where(rt_p.index <= height, rt_p["time"] + pd.Timedelta(days=3))
     case_p = origin_case(base, poisoned, rt_p, height, mode=mode, horizons=2, paths=100)  # type: ignore[arg-type]
     np.testing.assert_array_equal(forecast_samples(case_p)["samples"], ref)
+    assert (case_p.trend_pace, case_p.recent_adjustment_sd) == (case.trend_pace, case.recent_adjustment_sd)
+    assert case_p.snapshot == case.snapshot and case_p.regime == case.regime
 
     before = np.asarray((daily.index < day) & (daily.index >= day - pd.Timedelta(days=7)))
     case_b = origin_case(
@@ -243,6 +245,7 @@ def test_origin_case_reads_the_right_days() -> None:
     # the trend: mean log adjustment of the 6 retargets up to the origin
     d = rt["difficulty"].to_numpy()
     assert case.trend_pace == pytest.approx(np.mean(np.diff(np.log(d[:9]))[-6:]))
+    assert case.recent_adjustment_sd == pytest.approx(np.std(np.diff(np.log(d[:9])), ddof=1))
     unc = origin_case(Scenario(), daily, rt, height, mode="unconditional", horizons=2, paths=50)
     assert unc.scenario.price.model == "bootstrap"
     assert unc.scenario.horizon_days == 42
@@ -307,6 +310,8 @@ def test_cli_without_history(hashrisk_home: Path) -> None:
     assert result.exit_code == 2 and "--synthetic" in result.stderr
     result = runner.invoke(app, ["evaluate", "--mode", "sideways"])
     assert result.exit_code == 2 and "--mode" in result.stderr
+    result = runner.invoke(app, ["evaluate", "--unexplained-sd", "-0.1"])
+    assert result.exit_code == 2 and "--unexplained-sd" in result.stderr
 
 
 def test_cli_estimator_on_synthetic_epochs(tmp_path: Path) -> None:
@@ -362,7 +367,7 @@ def test_report_section_reads_a_saved_evaluation(tmp_path: Path) -> None:
         res.table.query("mode == 'conditional' and regime == 'all' and horizon == 2")["mae_log_pct"].iloc[0]
     )
     assert sec.charts and sec.charts[0].key == "evaluation_reliability"
-    skipped = evaluation_section(SimpleNamespace())  # type: ignore[arg-type]
+    skipped = evaluation_section(SimpleNamespace(evaluation_file=None))  # type: ignore[arg-type]
     assert isinstance(skipped, Skipped) and "hashrisk evaluate --out" in skipped.reason
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")

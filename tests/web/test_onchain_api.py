@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,9 +57,10 @@ def test_pool_and_since_filters(client: TestClient) -> None:
     out = client.get("/api/onchain", params={"pool": "mara pool"}).json()
     assert out["pool"] == "MARA Pool" and [d["pool"] for d in out["distribution"]] == ["MARA Pool"]
     assert out["distribution"][0]["share"] == 0.25  # still a share of every block
-    first = client.get("/api/onchain").json()["first_time"][:10]
-    later = client.get("/api/onchain", params={"since": "2009-01-04"}).json()
-    assert later["blocks"] < 400 and later["first_time"][:10] == "2009-01-04" != first
+    first = dt.date.fromisoformat(client.get("/api/onchain").json()["first_time"][:10])
+    since = first + dt.timedelta(days=2)
+    later = client.get("/api/onchain", params={"since": since.isoformat()}).json()
+    assert 0 < later["blocks"] < 400 and later["first_time"][:10] == since.isoformat()
 
 
 def test_errors_and_empty_store(client: TestClient, tmp_path: Path) -> None:

@@ -15,11 +15,14 @@ days are UTC calendar days of the block times.
   BTC, split into consolidation (to addresses of the same pool) and movement out.
 * `moved_vs_mined` — coinbase BTC moved out per day against BTC mined, and `beside_disclosed_sales` sets it
   next to the listed miners' disclosed quarterly sales (`hashrisk.flows.listed.quarterly_sales` totals).
+* `onchain_view` — the tables the CLI (``hashrisk miners-onchain``), the report and ``/api/onchain`` show.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,9 +32,11 @@ from hashrisk.constants import SATS_PER_BTC
 
 __all__ = [
     "ALL",
+    "OnchainView",
     "beside_disclosed_sales",
     "first_hop",
     "moved_vs_mined",
+    "onchain_view",
     "pool_daily",
     "pool_distribution",
     "spent_within",
@@ -152,12 +157,12 @@ def spent_within(
     for n in windows_days:
         spent = table.pop(f"spent_{n}d") / SATS_PER_BTC
         known = (
-            (last_time is not None) & (end + pd.Timedelta(days=n) <= last_time)
+            end + pd.Timedelta(days=n) <= last_time
             if last_time is not None
-            else False
+            else pd.Series(False, index=table.index)  # nothing scanned: no window is over
         )
-        table[f"spent_{n}d_btc"] = spent.where(known)  # type: ignore[arg-type]
-        table[f"share_{n}d"] = (spent / table["mined_btc"]).where(known)  # type: ignore[arg-type]
+        table[f"spent_{n}d_btc"] = spent.where(known)
+        table[f"share_{n}d"] = (spent / table["mined_btc"]).where(known)
     table = table.sort_values(["date", "pool"], kind="stable").reset_index(drop=True)
     return table[
         ["date", "pool", "mined_btc", *[c for n in windows_days for c in (f"spent_{n}d_btc", f"share_{n}d")]]
@@ -296,3 +301,131 @@ def beside_disclosed_sales(moved: pd.DataFrame, sales_totals: pd.DataFrame) -> p
         sales["btc_produced"].reindex(q.index) if "btc_produced" in sales else np.nan
     )
     return q.reset_index()
+
+
+@dataclass
+class OnchainView:
+    """What the CLI, the report and the web API show of the coinbase flows (`onchain_view`).
+
+    Attributes
+    ----------
+    distribution : pandas.DataFrame
+        `pool_distribution` over the window (all pools; with a pool filter, that pool's row, its share still
+        of every block of the window).
+    moved : pandas.DataFrame
+        `moved_vs_mined` per UTC day (of the pool, when filtered), ``date`` as a column.
+    first_hop : pandas.DataFrame
+        `first_hop` rows (of the pool, when filtered; else every pool and ``"all"``).
+    spent : pandas.DataFrame
+        `spent_within` rows (of the pool, when filtered; else ``"all"``).
+    beside_sales : pandas.DataFrame
+        `beside_disclosed_sales` per quarter (empty without sales totals).
+    blocks : int
+        Blocks in the window (all pools) [blocks].
+    first_time, last_time : pandas.Timestamp or None
+        Oldest and newest block of the window (UTC).
+    pool : str or None
+        The pool filter.
+    """
+
+    distribution: pd.DataFrame
+    moved: pd.DataFrame
+    first_hop: pd.DataFrame
+    spent: pd.DataFrame
+    beside_sales: pd.DataFrame
+    blocks: int
+    first_time: pd.Timestamp | None
+    last_time: pd.Timestamp | None
+    pool: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (dates as ISO strings, NaN as None)."""
+
+        def rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+            out = []
+            for rec in frame.to_dict(orient="records"):
+                clean: dict[str, Any] = {}
+                for k, v in rec.items():
+                    if isinstance(v, pd.Timestamp):
+                        clean[str(k)] = v.date().isoformat()
+                    elif isinstance(v, float | np.floating) and not np.isfinite(v):
+                        clean[str(k)] = None
+                    elif isinstance(v, np.integer):
+                        clean[str(k)] = int(v)
+                    elif isinstance(v, np.floating):
+                        clean[str(k)] = float(v)
+                    else:
+                        clean[str(k)] = v
+                out.append(clean)
+            return out
+
+        return {
+            "pool": self.pool,
+            "blocks": self.blocks,
+            "first_time": None if self.first_time is None else self.first_time.isoformat(),
+            "last_time": None if self.last_time is None else self.last_time.isoformat(),
+            "distribution": rows(self.distribution),
+            "moved_vs_mined": rows(self.moved),
+            "first_hop": rows(self.first_hop),
+            "spent_within": rows(self.spent),
+            "beside_disclosed_sales": rows(self.beside_sales),
+        }
+
+
+def onchain_view(
+    data: Mapping[str, Any],
+    pool: str | None = None,
+    sales_totals: pd.DataFrame | None = None,
+    confidence: float = 0.95,
+) -> OnchainView:
+    """The tables shown of the coinbase flows, from the frames of `hashrisk.data.coinbase.read_onchain`.
+
+    Parameters
+    ----------
+    data : mapping
+        ``block_pools``, ``outputs``, ``spends`` and ``last_time`` (as `read_onchain` returns them).
+    pool : str, optional
+        Only this pool (matched case-insensitively; the distribution keeps every block as denominator).
+    sales_totals : pandas.DataFrame, optional
+        Totals of `hashrisk.flows.listed.quarterly_sales`, for `beside_disclosed_sales` (all pools only).
+    """
+    bp: pd.DataFrame = data["block_pools"]
+    outputs: pd.DataFrame = data["outputs"]
+    spends: pd.DataFrame = data["spends"]
+    last_time = data.get("last_time")
+    dist = pool_distribution(bp, confidence)
+    name = None
+    if pool is not None:
+        names = {str(p).casefold(): str(p) for p in bp["pool"].unique()}
+        name = names.get(pool.casefold(), pool)
+        dist = dist[dist["pool"] == name].reset_index(drop=True)
+        bp_sel = bp[bp["pool"] == name]
+        outputs = outputs[outputs["pool"] == name]
+        spends = spends[spends["pool"] == name]
+    else:
+        bp_sel = bp
+    moved = (
+        moved_vs_mined(bp_sel, spends) if len(bp_sel) else moved_vs_mined(bp_sel.iloc[:0], spends.iloc[:0])
+    )
+    hop = first_hop(spends)
+    spent = spent_within(outputs, spends, last_time)
+    keep = name if name is not None else ALL
+    hop = hop[hop["pool"] == keep].reset_index(drop=True) if len(hop) else hop
+    spent = spent[spent["pool"] == keep].reset_index(drop=True)
+    beside = (
+        beside_disclosed_sales(moved, sales_totals)
+        if sales_totals is not None and name is None
+        else beside_disclosed_sales(moved.iloc[:0], pd.DataFrame({"quarter": []}))
+    )
+    times = pd.to_datetime(bp["time"], utc=True) if len(bp) else None
+    return OnchainView(
+        distribution=dist,
+        moved=moved.reset_index(),
+        first_hop=hop,
+        spent=spent,
+        beside_sales=beside,
+        blocks=len(bp),
+        first_time=None if times is None else times.min(),
+        last_time=None if times is None else times.max(),
+        pool=name,
+    )

@@ -1,4 +1,4 @@
-"""CLI commands for hashrisk.flows and hashrisk.hpc: `miners`, `hpc`, `flows pensions`, `flows btc`.
+"""CLI commands for hashrisk.flows and hashrisk.hpc: `miners`, `hpc [site]`, `hpc progress`, `flows pensions|btc`.
 
 Registered on the main app by :func:`register`. The shell reads the user's files, calls the pure library
 functions and renders tables (or one JSON object with ``--json``).
@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import click
 import typer
 from rich.table import Table
 from typer.core import TyperGroup
+
+if TYPE_CHECKING:
+    from typer._click.core import Context
 
 from hashrisk.cli.common import (
     JSON_OPTION,
@@ -34,6 +36,7 @@ from hashrisk.flows.btc import BtcFlowInputs, btc_flows
 from hashrisk.flows.hpc_contracts import TOTAL, funding_gap_from_contracts, progress
 from hashrisk.flows.listed import (
     complete_miners_data,
+    coverage_text,
     dataset_overview,
     listed_miner_rows,
     load_listed_miners,
@@ -132,14 +135,6 @@ STRESS_BASIS = (
 )
 
 
-def _coverage(basis: str, months: int, missing: str) -> str:
-    if basis == "quarter":
-        return "quarterly figure"
-    if basis == "none":
-        return "not disclosed"
-    return f"{months} of 3 months" + (f" (missing {missing})" if missing else "")
-
-
 def _miners_dataset(period: str | None, price: float | None, json_out: bool) -> None:
     frame = load_listed_miners()
     try:
@@ -221,9 +216,9 @@ def _miners_dataset(period: str | None, price: float | None, json_out: bool) -> 
             str(r["quarter"]),
             str(r["company"]),
             _num(r["btc_produced"]),
-            _coverage(r["basis_produced"], r["months_produced"], r["missing_produced"]),
+            coverage_text(r["basis_produced"], r["months_produced"], r["missing_produced"]),
             _num(r["btc_sold"]),
-            _coverage(r["basis_sold"], r["months_sold"], r["missing_sold"]),
+            coverage_text(r["basis_sold"], r["months_sold"], r["missing_sold"]),
         )
     for r in sales["totals"]:
         partial = f", partial: {r['incomplete_companies']}" if r["incomplete_companies"] else ""
@@ -290,7 +285,7 @@ class _SiteByDefault(TyperGroup):
     line of the single-command ``hpc`` keeps working (a site file named ``progress``: pass ``./progress``).
     """
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
         if not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names):
             args = ["site", *args]
         return super().parse_args(ctx, args)

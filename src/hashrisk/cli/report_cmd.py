@@ -68,6 +68,11 @@ def report_command(
         help='First day of "What changed" (YYYY-MM-DD) or "last" (the default: since you last ran report '
         "or changes; 30 days before the as-of day the first time).",
     ),
+    evaluation: Path | None = typer.Option(
+        None,
+        "--evaluation",
+        help='A saved `hashrisk evaluate --out FILE` (.csv or .parquet) for the section "How good is the model".',
+    ),
     home: Path | None = HOME_OPTION,
     yes: bool = YES_OPTION,
     json_out: bool = JSON_OPTION,
@@ -112,6 +117,8 @@ def report_command(
         backend="numba" if backend == "numba" else "numpy",
         history_since=history_since,
     )
+    if evaluation is not None:
+        ctx = dataclasses.replace(ctx, evaluation_file=str(evaluation))
     if date is None:
         common.warn_if_stale(as_of(ctx.snapshot), home)
     if ctx.as_of is not None:

@@ -599,9 +599,11 @@ class _Txs:
             if key == b'","hash"':
                 j += 1
             elif key == b'","vout"' and j >= 1:
-                end = part.find(b",", 73)
+                digits = part[73 : part.find(b",", 73)]
+                if not digits.isdigit():  # vout last in its object, or not a number: another layout
+                    return None
                 txids.append(part[:64].decode())
-                vouts.append(int(part[73:end]))
+                vouts.append(int(digits))
                 txs.append(j)
             else:
                 return None

@@ -14,14 +14,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
-from hashrisk.data.bitcoind import OnchainBatch
 from hashrisk.data.store import Store
 
 __all__ = ["CoinbaseLedger", "read_onchain"]
+
+
+class OnchainBatch(Protocol):
+    """What `CoinbaseLedger.write_batch` reads of `hashrisk.data.bitcoind.OnchainBatch` (a protocol, so that
+    reading the ledger, as the report and the web app do, does not import the node connector)."""
+
+    blocks: pd.DataFrame
+    block_pools: pd.DataFrame
+    outputs: pd.DataFrame
+    spends: pd.DataFrame
 
 
 def _now() -> dt.datetime:

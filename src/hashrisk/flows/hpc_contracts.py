@@ -516,6 +516,17 @@ class ContractFundingGap:
         """Fields for ``hpc.PortfolioSpec.model_copy(update=...)``: the dataset's leased MW and delivered share."""
         return {"leased_it_mw": self.contracted_mw, "delivered_share": self.delivered_share}
 
+    def sources_update(self) -> dict[str, str]:
+        """Provenance of :meth:`portfolio_update`'s fields, for a site's ``sources`` (same keys as the template)."""
+        n = len(self.per_contract)
+        return {
+            "portfolio.leased_it_mw": f"fact: critical-IT MW of the {n} contracts in {CONTRACTS_FILE} announced by "
+            f"{self.as_of.isoformat()} (the companies' disclosures; replaces the template's implied value)",
+            "portfolio.delivered_share": f"fact, lower bound: delivered MW disclosed in {DELIVERIES_FILE} by "
+            f"{self.as_of.isoformat()} / contracted MW, a contract without a delivery disclosure counted as "
+            "none delivered (VanEck's ~25% stays the published comparison)",
+        }
+
     def to_frame(self) -> pd.DataFrame:
         """One row per contract: undelivered MW, capex per MW used (with its basis), gap."""
         return self.per_contract.copy()

@@ -21,14 +21,15 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+from dataclasses import asdict, dataclass
 from importlib import resources
-from typing import Final
+from typing import Any, Final
 from urllib.parse import urlparse
 
 import numpy as np
 import pandas as pd
 
-from hashrisk.flows.miners import REQUIRED_COLUMNS, parse_period
+from hashrisk.flows.miners import REQUIRED_COLUMNS, MinersData, miners_from_dict, parse_period
 
 DATA_FILE: Final = "listed_miners.csv"
 COLUMNS: Final = (
@@ -432,3 +433,225 @@ def listed_miner_rows(period: str | None = None, frame: pd.DataFrame | None = No
         row["notes"] = "; ".join(notes)
         rows.append(row)
     return pd.DataFrame(rows, columns=[*REQUIRED_COLUMNS, "missing", "complete", "notes"])
+
+
+# ------------------------------------------------------------------------------------------- published comparison
+@dataclass(frozen=True)
+class PublishedSales:
+    """A published total of BTC sold by named listed miners in one quarter (a cited fact, not recomputed)."""
+
+    period: str
+    value: float
+    qualifier: str
+    tickers: tuple[str, ...]
+    companies: tuple[str, ...]
+    wording: str
+    source: str
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready."""
+        return {
+            **asdict(self),
+            "metric": "btc_sold",
+            "tickers": list(self.tickers),
+            "companies": list(self.companies),
+        }
+
+
+PUBLISHED_Q1_2026_SALES: Final = PublishedSales(
+    period="2026Q1",
+    value=32_000.0,
+    qualifier="over",
+    tickers=("MARA", "CLSK", "RIOT", "CANG", "CORZ", "BTDR"),
+    companies=("MARA", "CleanSpark", "Riot Platforms", "Cango", "Core Scientific", "Bitdeer"),
+    wording="public companies like MARA, CleanSpark, Riot Platforms, Cango, Core Scientific, and Bitdeer sold "
+    "over 32,000 BTC in the first quarter of 2026",
+    source="fact as reported: desk note 'Bitcoin Mining in the Red: Can the Shift to AI Be a Lifeline?' "
+    "(June 2026), citing the memeburn article on JPMorgan's analysis "
+    "(https://memeburn.com/bitcoin-mining-is-near-a-breaking-point-jpmorgan-just-explained-why/); a press figure, "
+    "not a company disclosure",
+)
+"""The published Q1-2026 total of BTC sold by six listed miners (cited, not recomputed)."""
+
+
+def published_sales_comparison(frame: pd.DataFrame | None = None) -> dict[str, Any]:
+    """How far the dataset reaches towards the published ">32,000 BTC sold in 2026Q1 by six listed miners".
+
+    Per named company (matched by ticker): its 2026Q1 ``btc_sold`` from :func:`quarterly_sales` (NaN when the
+    dataset has none) with the months it covers. ``dataset_btc_sold`` sums the companies that have a figure (NaN
+    when none has: absent data is not zero sales); ``share_of_published`` is that sum over 32,000 (a ceiling on the
+    share of the true total, as the published figure is a lower bound), NaN without data. ``latest_sold_quarter``
+    is the newest quarter with any sold figure in the dataset.
+
+    Returns
+    -------
+    dict
+        JSON-ready (NaN for missing values): the published figure with its source, per-company coverage,
+        ``companies_with_figure`` / ``companies_named``, ``dataset_btc_sold``, ``share_of_published`` and ``text``.
+    """
+    data = load_listed_miners() if frame is None else frame
+    pub = PUBLISHED_Q1_2026_SALES
+    quarter = pub.period
+    per, _ = quarterly_sales(data)
+    tickers = dict(zip(data["company"], data["ticker"], strict=False))
+    by_ticker = {t: c for c, t in tickers.items()}
+    companies: list[dict[str, object]] = []
+    for ticker, name in zip(pub.tickers, pub.companies, strict=True):
+        company = by_ticker.get(ticker)
+        rec = per[(per["company"] == company) & (per["quarter"] == quarter)] if company else per.iloc[0:0]
+        sold = float(rec["btc_sold"].iloc[0]) if len(rec) else math.nan
+        companies.append(
+            {
+                "ticker": ticker,
+                "company": company or name,
+                "in_dataset": company is not None,
+                "btc_sold": sold,
+                "months_sold": int(rec["months_sold"].iloc[0]) if len(rec) else 0,
+                "missing_sold": str(rec["missing_sold"].iloc[0])
+                if len(rec)
+                else ",".join(_months_in(quarter)),
+            }
+        )
+    have = [c for c in companies if not math.isnan(float(str(c["btc_sold"])))]
+    total = float(sum(float(str(c["btc_sold"])) for c in have)) if have else math.nan
+    value = pub.value
+    with_sold = per[per["btc_sold"].notna()]
+    latest = str(max(with_sold["quarter"])) if len(with_sold) else None
+    if have:
+        reach = (
+            f"the dataset has {quarter} sales for {len(have)} of the {len(companies)} companies named: "
+            f"{total:,.0f} BTC, {total / value:.0%} of the published {value:,.0f}"
+        )
+    else:
+        reach = (
+            f"the dataset has no {quarter} sales figure for any of the {len(companies)} companies named "
+            f"(its latest sales figure is for {latest or 'no quarter'}), so it cannot confirm or refute the figure"
+        )
+    return {
+        "published": pub.to_dict(),
+        "companies": companies,
+        "companies_named": len(companies),
+        "companies_with_figure": len(have),
+        "dataset_btc_sold": total,
+        "share_of_published": total / value if have else math.nan,
+        "latest_sold_quarter": latest,
+        "text": f"Published: {pub.qualifier} {value:,.0f} BTC sold in {quarter} by {', '.join(pub.companies)} "
+        f"({pub.source}); {reach}.",
+    }
+
+
+MIN_SHARE_SOLD_COMPANIES: Final = 3
+MIN_SHARE_SOLD_QUARTERS: Final = 4
+"""Evidence needed before the simulator's default share sold is derived from the dataset: reported produced AND
+sold figures of at least this many companies over at least this many calendar quarters (assumption: fewer
+would let one company's treasury policy stand for the industry's)."""
+
+
+def share_sold_evidence(frame: pd.DataFrame | None = None) -> dict[str, Any]:
+    """The company-periods with both ``btc_produced`` and ``btc_sold`` reported, and whether they suffice.
+
+    ``share_sold = sum sold / sum produced`` over those periods (NaN without any). ``sufficient`` is True only
+    with :data:`MIN_SHARE_SOLD_COMPANIES` companies over :data:`MIN_SHARE_SOLD_QUARTERS` quarters; until then the
+    simulator keeps its labelled default (``hashrisk.economics.fleet.MINERS_SHARE_SOLD``).
+    """
+    data = load_listed_miners() if frame is None else frame
+    rep = data[(data["kind"] == "reported") & data["metric"].isin(["btc_produced", "btc_sold"])]
+    wide = rep.pivot_table(index=["company", "period"], columns="metric", values="value", aggfunc="first")
+    wide = wide.reindex(columns=["btc_produced", "btc_sold"]).dropna()
+    periods = [f"{c} {p}" for c, p in wide.index]
+    companies = sorted({c for c, _ in wide.index})
+    quarters = sorted({_quarter_of(pd.Timestamp(parse_period(p).start_time)) for _, p in wide.index})
+    produced = float(wide["btc_produced"].sum())
+    share = float(wide["btc_sold"].sum()) / produced if produced > 0 else math.nan
+    sufficient = len(companies) >= MIN_SHARE_SOLD_COMPANIES and len(quarters) >= MIN_SHARE_SOLD_QUARTERS
+    why = (
+        f"{len(periods)} company-periods with reported produced and sold ({', '.join(periods) or 'none'}): "
+        f"{len(companies)} companies over {len(quarters)} quarters, fewer than the {MIN_SHARE_SOLD_COMPANIES} "
+        f"companies over {MIN_SHARE_SOLD_QUARTERS} quarters required; the simulator keeps its labelled default"
+        if not sufficient
+        else f"{len(periods)} company-periods of {len(companies)} companies over {len(quarters)} quarters"
+    )
+    return {
+        "periods": periods,
+        "companies": companies,
+        "quarters": quarters,
+        "share_sold": share,
+        "sufficient": sufficient,
+        "text": why,
+    }
+
+
+def complete_miners_data(rows: pd.DataFrame, origin: str = DATA_FILE) -> MinersData | None:
+    """The ``complete`` rows of :func:`listed_miner_rows` as validated :class:`~hashrisk.flows.miners.MinersData`
+    for :func:`~hashrisk.flows.miners.miner_stress`; None when no row is complete (incomplete rows are left out,
+    never filled in)."""
+    done = rows[rows["complete"].astype(bool)]
+    if done.empty:
+        return None
+    records = [{c: rec[c] for c in REQUIRED_COLUMNS} for rec in done.to_dict("records")]
+    return miners_from_dict({"description": f"packaged dataset {origin}", "rows": records}, origin)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    return [{str(k): v for k, v in rec.items()} for rec in frame.to_dict("records")]
+
+
+def dataset_overview(period: str | None = None, frame: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Everything the shells show of the dataset, JSON-ready (NaN where a value was not disclosed, never 0).
+
+    Keys: ``dataset`` (file, companies, periods, values), ``period`` (asked or None for each company's latest),
+    ``companies`` (:func:`listed_miner_rows` records, ``missing`` as a list), ``missing`` (company -> missing
+    required values), ``quarterly_sales`` (``per_company`` and ``totals`` of :func:`quarterly_sales`),
+    ``holdings_cover_months`` (:func:`holdings_cover_months` records), ``holdings`` (every ``btc_held`` value with
+    its period end), ``published_comparison`` (:func:`published_sales_comparison`) and ``share_sold_evidence``
+    (:func:`share_sold_evidence`).
+
+    Raises
+    ------
+    ValueError
+        When `period` is not a period of the dataset (the message lists the ones it has).
+    """
+    data = load_listed_miners() if frame is None else frame
+    periods = sorted(set(data["period"]))
+    if period is not None and period.strip() not in periods:
+        raise ValueError(f"a period of the dataset: {', '.join(periods)}")
+    rows = listed_miner_rows(period, data)
+    companies = []
+    for rec in _records(rows):
+        rec["missing"] = [m for m in str(rec["missing"]).split(",") if m]
+        companies.append(rec)
+    per, totals = quarterly_sales(data)
+    cover = holdings_cover_months(data).reset_index()
+    held = data[data["metric"] == "btc_held"].sort_values(["company", "period_end"])
+    holdings = [
+        {"company": c, "period": p, "period_end": e.date().isoformat(), "btc_held": float(v)}
+        for c, p, e, v in zip(held["company"], held["period"], held["period_end"], held["value"], strict=True)
+    ]
+    return {
+        "dataset": {
+            "file": DATA_FILE,
+            "companies": sorted(set(data["company"])),
+            "periods": periods,
+            "values": len(data),
+        },
+        "period": None if period is None else period.strip(),
+        "companies": companies,
+        "missing": {str(c["company"]): c["missing"] for c in companies if c["missing"]},
+        "quarterly_sales": {"per_company": _records(per), "totals": _records(totals)},
+        "holdings_cover_months": [
+            {**r, "period": r["period"] if isinstance(r["period"], str) else None} for r in _records(cover)
+        ],
+        "holdings": holdings,
+        "published_comparison": published_sales_comparison(data),
+        "share_sold_evidence": share_sold_evidence(data),
+    }
+
+
+def coverage_text(basis: str, months: int, missing: str, none: str = "not disclosed") -> str:
+    """How a quarter of :func:`quarterly_sales` is covered, in words: ``quarterly figure``, ``2 of 3 months
+    (missing 2024-07)`` or `none` (nothing disclosed)."""
+    if basis == "quarter":
+        return "quarterly figure"
+    if basis == "none":
+        return none
+    return f"{months} of 3 months" + (f" (missing {missing})" if missing else "")

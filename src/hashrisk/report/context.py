@@ -110,6 +110,7 @@ class ReportContext:
     history_since: dt.date | str | None = None
     changes_since: dt.date | None = None
     changes_basis: str = ""
+    evaluation_file: str | None = None
 
     @cached_property
     def fleet(self) -> Fleet:

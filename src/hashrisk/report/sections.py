@@ -27,6 +27,8 @@ from hashrisk.report import charts
 from hashrisk.report.context import ReportContext, StressRun
 from hashrisk.report.model import Chart as ChartBlock
 from hashrisk.report.model import Figures, KeyFigure, Paragraph, Section, Skipped, Table
+from hashrisk.report.sections_evaluation import evaluation_section
+from hashrisk.report.sections_listed import listed_section
 from hashrisk.report.sections_measured import flows_section, hpc_section, sensitivity_section
 from hashrisk.report.sections_tracking import changes_section, history_section
 from hashrisk.sim.scenario import field_descriptions
@@ -733,7 +735,9 @@ SECTIONS: tuple[tuple[str, str, SectionBuilder], ...] = (
     ("stress", "Stress scenarios: -10%, -20%, -30%", stress_section),
     ("history", "History", history_section),
     ("sensitivity", "Sensitivity now versus past cycles", sensitivity_section),
+    ("evaluation", "How good is the model", evaluation_section),
     ("hpc", "AI/HPC conversion economics", hpc_section),
+    ("listed", "Miners' BTC sales", listed_section),
     ("flows", "Institutional flows: pensions, treasuries versus miners", flows_section),
     ("counterpoints", "Counterpoints", counterpoints_section),
     ("uncertainty", "What remains uncertain", uncertainty_section),

@@ -9,6 +9,7 @@ difficulty by horizon against persistence and the trend, the scores by regime, a
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 from typing import Any, cast
@@ -16,6 +17,7 @@ from typing import Any, cast
 import pandas as pd
 import plotly.graph_objects as go
 
+from hashrisk.data.input_file import read_input_file
 from hashrisk.report.context import ReportContext
 from hashrisk.report.model import Chart, Figures, KeyFigure, Paragraph, Section, Skipped, Table
 from hashrisk.sim.evaluate import REGIMES, reliability, summarize
@@ -53,12 +55,10 @@ def read_evaluation(path: str | Path) -> pd.DataFrame:
         The file cannot be read.
     """
     p = Path(path)
-    if p.suffix.lower() == ".parquet":
-        rows = pd.read_parquet(p)
-    elif p.suffix.lower() == ".csv":
-        rows = pd.read_csv(p)
-    else:
+    if p.suffix.lower() not in (".csv", ".parquet"):
         raise ValueError(f"{p}: an evaluation file ends in .csv or .parquet")
+    data = io.BytesIO(read_input_file(p, field="--evaluation"))  # a regular file under the size limit
+    rows = pd.read_parquet(data) if p.suffix.lower() == ".parquet" else pd.read_csv(data)
     missing = [c for c in REQUIRED if c not in rows.columns]
     if missing:
         raise ValueError(f"{p}: not a `hashrisk evaluate --out` file (missing {', '.join(missing)})")
@@ -102,7 +102,7 @@ def reliability_chart(rows: pd.DataFrame) -> go.Figure:
 
 def evaluation_section(ctx: ReportContext) -> Section | Skipped:
     """The section "How good is the model" from ``ctx.evaluation_file`` (skipped with how to make one if absent)."""
-    path = getattr(ctx, "evaluation_file", None)
+    path = ctx.evaluation_file
     if path is None:
         return Skipped(KEY, TITLE, HOW_TO)
     try:

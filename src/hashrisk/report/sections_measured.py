@@ -215,10 +215,13 @@ def hpc_section(ctx: ReportContext) -> Section | Skipped:
     """AI/HPC conversion economics of a mining site, and the industry's funding gap."""
     title = "AI/HPC conversion economics"
     try:
-        from hashrisk.hpc import SiteSpec, evaluate_site, funding_gap
+        from hashrisk.flows.hpc_contracts import funding_gap_from_contracts
+        from hashrisk.hpc import SiteSpec, evaluate_site, funding_gap, with_contracts_portfolio
+        from hashrisk.report.sections_listed import hpc_progress_blocks
     except ImportError as exc:  # pragma: no cover - ships with the package
         return Skipped("hpc", title, f"hashrisk.hpc is not available ({exc})")
-    spec = SiteSpec.packaged()
+    contracts_gap = funding_gap_from_contracts()
+    spec = with_contracts_portfolio(SiteSpec.packaged(), contracts_gap)
     val = evaluate_site(spec, ctx.snapshot)
     s = val.summary()
     pm = s["per_mw"]
@@ -292,6 +295,7 @@ def hpc_section(ctx: ReportContext) -> Section | Skipped:
         Chart("hpc_cash_flow", "Site cash flows", cf),
         Table(("option", "HPC share", "capex", "NPV", "IRR", "payback"), tuple(rows), caption="Site options"),
         Figures(tuple(items)),
+        *hpc_progress_blocks(),
     ]
     if spec.portfolio is not None:
         gap = funding_gap(spec.portfolio).summary()
@@ -310,8 +314,9 @@ def hpc_section(ctx: ReportContext) -> Section | Skipped:
                 ("capex case", "short-term gap", "long-term need"),
                 gap_rows,
                 caption=(
-                    f"Industry funding gap: {inp['leased_it_mw']:,.0f} IT-MW leased, "
-                    f"{pct(inp['delivered_share'], 0)} delivered; pipeline {inp['pipeline_gross_mw']:,.0f} MW gross"
+                    f"Industry funding gap: {inp['leased_it_mw']:,.0f} IT-MW contracted in the contracts dataset "
+                    f"as of {contracts_gap.as_of}, {pct(inp['delivered_share'], 0)} delivered (disclosed, a lower "
+                    f"bound); pipeline {inp['pipeline_gross_mw']:,.0f} MW gross"
                 ),
             )
         )
@@ -322,7 +327,9 @@ def hpc_section(ctx: ReportContext) -> Section | Skipped:
                     + ", ".join(
                         f"{k.replace('_usd', '').replace('_', ' ')} {usd_bn(v)}" for k, v in pub.items()
                     )
-                    + ". The leased capacity above is implied from VanEck's figure, not observed.",
+                    + ". The leased capacity and delivered share above come from the listed miners' disclosed "
+                    "contracts (hashrisk/flows/data/hpc_contracts.csv, hpc_deliveries.csv), not from VanEck; "
+                    "the capex per MW is TeraWulf's guidance applied to every contract (an assumption).",
                     kind="note",
                 )
             )

@@ -12,6 +12,8 @@ Routes (OpenAPI spec at ``/openapi.json``), one router per area under :mod:`hash
     GET  /api/history            the tracking history over ?since=&until= (thinned: ?max_points=)   routes.history
     GET  /api/history/coverage   which days are stored
     GET  /api/changes            what changed between ?since= and ?until=, each event with its rule
+    GET  /api/miners             listed miners' disclosed figures, quarterly sales with coverage   routes.listed
+    GET  /api/hpc/progress       AI/HPC contracts: MW contracted against delivered, backlog
     GET  /                       the dashboard; /static/... its files and plotly.js (from the plotly package)
 
 Safety: the CLI binds to 127.0.0.1 by default; a ``Host`` header other than the loopback names, the bound
@@ -36,7 +38,7 @@ from hashrisk.web.errors import (
     BodySizeLimit,
     register_error_handlers,
 )
-from hashrisk.web.routes import cost, flows, history, sim, snapshot, static
+from hashrisk.web.routes import cost, flows, history, listed, sim, snapshot, static
 from hashrisk.web.services import MAX_CONCURRENT_SIMS, MAX_PATH_DAYS, SIM_TIMEOUT_S, WebServices
 
 __all__ = [
@@ -93,6 +95,7 @@ def create_app(
         sim.router,
         flows.router,
         history.router,
+        listed.router,
     ):
         app.include_router(router)
     app.include_router(static.router)
