@@ -45,6 +45,7 @@ import re
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -693,62 +694,79 @@ def scan_blocks(
     pending: dict[tuple[str, int], str] = {}  # coinbase outputs of this batch -> pool
     pending_addr: dict[str, set[str]] = {}  # their addresses -> pools
     chunk = max(1, rpc_chunk)
-    for lo in range(0, len(heights), chunk):
-        scanned: list[tuple[_Txs, int, int]] = []  # (transactions, height, time)
-        for k in range(lo, min(lo + chunk, len(heights))):
-            h, block_hash, btime = heights[k], hashes[k], times[k]
-            rec = f"getblock({h})"
-            calls = [("getblock", (block_hash, 2))]
-            first, raw = rpc.post_raw(calls)
-            txs = _Txs.from_raw(raw, n_txs[k], block_hash)
-            if txs is None:  # an unusual layout, or an error: decode all and check
-                block = require_mapping(rpc._results(calls, first, rpc._decode(raw))[0], SOURCE, url, rec)
-                if _as_int(block, "height", rec, url) != h:
+
+    def get_block(k: int) -> tuple[int, bytes]:
+        return rpc.post_raw([("getblock", (hashes[k], 2))])
+
+    # one block is fetched ahead on a worker thread (socket reads release the GIL), so the node's work and the
+    # transfer overlap with the scan of the block before; meanwhile only that thread talks to the node
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hashrisk-getblock")
+    ahead: Future[tuple[int, bytes]] | None = executor.submit(get_block, 0) if heights else None
+    try:
+        for lo in range(0, len(heights), chunk):
+            scanned: list[tuple[_Txs, int, int]] = []  # (transactions, height, time)
+            for k in range(lo, min(lo + chunk, len(heights))):
+                h, block_hash, btime = heights[k], hashes[k], times[k]
+                rec = f"getblock({h})"
+                calls = [("getblock", (block_hash, 2))]
+                assert ahead is not None
+                first, raw = ahead.result()
+                ahead = executor.submit(get_block, k + 1) if k + 1 < len(heights) else None
+                txs = _Txs.from_raw(raw, n_txs[k], block_hash)
+                if txs is None:  # an unusual layout, or an error: decode all and check
+                    block = require_mapping(rpc._results(calls, first, rpc._decode(raw))[0], SOURCE, url, rec)
+                    if _as_int(block, "height", rec, url) != h:
+                        raise PayloadError(
+                            SOURCE, url, f"{rec}.height", f"expected {h}, got {block.get('height')!r}"
+                        )
+                    tx_list = require_list(block.get("tx"), SOURCE, url, f"{rec}.tx")
+                    if not tx_list:
+                        raise PayloadError(
+                            SOURCE, url, f"{rec}.tx", "a block has at least its coinbase transaction"
+                        )
+                    txs = _Txs.from_parsed(tx_list, url, rec)
+                del raw
+                cb = require_mapping(txs.tx(0), SOURCE, url, f"{rec}.tx[0]")
+                cb_txid = _as_str(cb, "txid", f"{rec}.tx[0]", url)
+                vin = require_list(cb.get("vin"), SOURCE, url, f"{rec}.tx[0].vin")
+                script = vin[0].get("coinbase") if vin and isinstance(vin[0], Mapping) else None
+                if not isinstance(script, str):
                     raise PayloadError(
-                        SOURCE, url, f"{rec}.height", f"expected {h}, got {block.get('height')!r}"
+                        SOURCE, url, f"{rec}.tx[0].vin[0].coinbase", "not a coinbase transaction"
                     )
-                tx_list = require_list(block.get("tx"), SOURCE, url, f"{rec}.tx")
-                if not tx_list:
-                    raise PayloadError(
-                        SOURCE, url, f"{rec}.tx", "a block has at least its coinbase transaction"
+                cb_outs = []
+                for pos, vout in enumerate(require_list(cb.get("vout"), SOURCE, url, f"{rec}.tx[0].vout")):
+                    vout = require_mapping(vout, SOURCE, url, f"{rec}.tx[0].vout[{pos}]")
+                    n = _as_int(vout, "n", f"{rec}.tx[0].vout[{pos}]", url)
+                    cb_outs.append(
+                        (n, _sats(vout.get("value"), f"{rec}.tx[0].vout[{pos}].value", url), _address(vout))
                     )
-                txs = _Txs.from_parsed(tx_list, url, rec)
-            del raw
-            cb = require_mapping(txs.tx(0), SOURCE, url, f"{rec}.tx[0]")
-            cb_txid = _as_str(cb, "txid", f"{rec}.tx[0]", url)
-            vin = require_list(cb.get("vin"), SOURCE, url, f"{rec}.tx[0].vin")
-            script = vin[0].get("coinbase") if vin and isinstance(vin[0], Mapping) else None
-            if not isinstance(script, str):
-                raise PayloadError(SOURCE, url, f"{rec}.tx[0].vin[0].coinbase", "not a coinbase transaction")
-            cb_outs = []
-            for pos, vout in enumerate(require_list(cb.get("vout"), SOURCE, url, f"{rec}.tx[0].vout")):
-                vout = require_mapping(vout, SOURCE, url, f"{rec}.tx[0].vout[{pos}]")
-                n = _as_int(vout, "n", f"{rec}.tx[0].vout[{pos}]", url)
-                cb_outs.append(
-                    (n, _sats(vout.get("value"), f"{rec}.tx[0].vout[{pos}].value", url), _address(vout))
-                )
-            pool = pools.attribute(script, (a for _, _, a in cb_outs))
-            bp["height"].append(h)
-            bp["hash"].append(block_hash)
-            bp["time"].append(btime)
-            bp["pool"].append(pool)
-            bp["coinbase_tag"].append(_printable_tag(script))
-            bp["coinbase_sats"].append(sum(v for _, v, _ in cb_outs))
-            for n, value, address in cb_outs:
-                if value <= 0:
-                    continue  # the witness commitment and other zero-value outputs
-                outs["txid"].append(cb_txid)
-                outs["vout"].append(n)
-                outs["height"].append(h)
-                outs["value_sats"].append(value)
-                outs["address"].append(address)
-                outs["pool"].append(pool)
-                pending[(cb_txid, n)] = pool
-                if address is not None:
-                    pending_addr.setdefault(address, set()).add(pool)
-            scanned.append((txs, h, btime))
-        _match_spends(sink, pools, scanned, pending, pending_addr, spends, url)
-        del scanned
+                pool = pools.attribute(script, (a for _, _, a in cb_outs))
+                bp["height"].append(h)
+                bp["hash"].append(block_hash)
+                bp["time"].append(btime)
+                bp["pool"].append(pool)
+                bp["coinbase_tag"].append(_printable_tag(script))
+                bp["coinbase_sats"].append(sum(v for _, v, _ in cb_outs))
+                for n, value, address in cb_outs:
+                    if value <= 0:
+                        continue  # the witness commitment and other zero-value outputs
+                    outs["txid"].append(cb_txid)
+                    outs["vout"].append(n)
+                    outs["height"].append(h)
+                    outs["value_sats"].append(value)
+                    outs["address"].append(address)
+                    outs["pool"].append(pool)
+                    pending[(cb_txid, n)] = pool
+                    if address is not None:
+                        pending_addr.setdefault(address, set()).add(pool)
+                scanned.append((txs, h, btime))
+            _match_spends(sink, pools, scanned, pending, pending_addr, spends, url)
+            del scanned
+    finally:
+        if ahead is not None:
+            ahead.cancel()
+        executor.shutdown(wait=True)
     block_pools = pd.DataFrame(bp)
     block_pools["time"] = pd.to_datetime(block_pools["time"], unit="s", utc=True)
     outputs = pd.DataFrame(outs, columns=list(_OUTPUT_COLUMNS))

@@ -111,6 +111,7 @@ class ReportContext:
     changes_since: dt.date | None = None
     changes_basis: str = ""
     evaluation_file: str | None = None
+    onchain: dict[str, Any] | None = None
 
     @cached_property
     def fleet(self) -> Fleet:
@@ -278,9 +279,12 @@ def load_context(
     snapshot = latest_snapshot(home)[0] if date is None else snapshot_for_date(date, home=home)
     daily = retargets = blocks = None
     store_path = None
+    from hashrisk.report.sections_onchain import load_onchain  # local: sections_onchain imports this module
+
     with Store(home, read_only=True) as store:
         if store.path.exists():
             store_path = str(store.path)
+        onchain = load_onchain(store)
         frame = store.daily_frame(end=snapshot.date)
         daily = frame if len(frame) else None
         blocks, retargets = stored_epoch(store, snapshot)
@@ -293,6 +297,7 @@ def load_context(
         retargets=retargets,
         epoch_blocks=blocks,
         store_path=store_path,
+        onchain=onchain,
         stress_paths=stress_paths,
         seed=seed,
         backend=backend,

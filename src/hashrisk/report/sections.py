@@ -30,6 +30,7 @@ from hashrisk.report.model import Figures, KeyFigure, Paragraph, Section, Skippe
 from hashrisk.report.sections_evaluation import evaluation_section
 from hashrisk.report.sections_listed import listed_section
 from hashrisk.report.sections_measured import flows_section, hpc_section, sensitivity_section
+from hashrisk.report.sections_onchain import onchain_section
 from hashrisk.report.sections_tracking import changes_section, history_section
 from hashrisk.sim.scenario import field_descriptions
 
@@ -739,6 +740,7 @@ SECTIONS: tuple[tuple[str, str, SectionBuilder], ...] = (
     ("hpc", "AI/HPC conversion economics", hpc_section),
     ("listed", "Miners' BTC sales", listed_section),
     ("flows", "Institutional flows: pensions, treasuries versus miners", flows_section),
+    ("onchain", "Pools and coinbase flows on your node", onchain_section),
     ("counterpoints", "Counterpoints", counterpoints_section),
     ("uncertainty", "What remains uncertain", uncertainty_section),
     ("provenance", "Provenance: sources, dates and assumptions", provenance_section),

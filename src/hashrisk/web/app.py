@@ -14,6 +14,7 @@ Routes (OpenAPI spec at ``/openapi.json``), one router per area under :mod:`hash
     GET  /api/changes            what changed between ?since= and ?until=, each event with its rule
     GET  /api/miners             listed miners' disclosed figures, quarterly sales with coverage   routes.listed
     GET  /api/hpc/progress       AI/HPC contracts: MW contracted against delivered, backlog
+    GET  /api/onchain            pools and coinbase flows from the user's node (?since=&pool=)     routes.onchain
     GET  /                       the dashboard; /static/... its files and plotly.js (from the plotly package)
 
 Safety: the CLI binds to 127.0.0.1 by default; a ``Host`` header other than the loopback names, the bound
@@ -38,7 +39,7 @@ from hashrisk.web.errors import (
     BodySizeLimit,
     register_error_handlers,
 )
-from hashrisk.web.routes import cost, flows, history, listed, sim, snapshot, static
+from hashrisk.web.routes import cost, flows, history, listed, onchain, sim, snapshot, static
 from hashrisk.web.services import MAX_CONCURRENT_SIMS, MAX_PATH_DAYS, SIM_TIMEOUT_S, WebServices
 
 __all__ = [
@@ -96,6 +97,7 @@ def create_app(
         flows.router,
         history.router,
         listed.router,
+        onchain.router,
     ):
         app.include_router(router)
     app.include_router(static.router)
