@@ -9,6 +9,7 @@ Non-finite values (NaN, infinities) display as ``n/a``.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from hashrisk.constants import TH_PER_EH
 
@@ -41,3 +42,17 @@ def usd_m(x: float) -> str:
 def pct(x: float, digits: int = 1) -> str:
     """A fraction as a percentage: ``0.123`` -> ``12.3%``."""
     return "n/a" if not math.isfinite(x) else f"{100 * x:.{digits}f}%"
+
+
+def num_or_dash(value: Any, fmt: str = ",.2f") -> str:
+    """A number with `fmt`, or ``—`` for a value that is missing (None or NaN: not disclosed, not yet known)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return format(value, fmt)
+
+
+def pct_or_dash(value: Any) -> str:
+    """A fraction as a percentage (``12.3%``), or ``—`` for a missing value."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{100 * value:.1f}%"

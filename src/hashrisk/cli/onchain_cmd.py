@@ -11,9 +11,7 @@ quarters beside the listed miners' disclosed sales. Register it with :func:`regi
 from __future__ import annotations
 
 import datetime as dt
-import math
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.markup import escape
@@ -21,6 +19,7 @@ from rich.table import Table
 
 from hashrisk.analytics.onchain import OnchainView, onchain_view
 from hashrisk.cli.common import JSON_OPTION, console, emit_json, handle_errors
+from hashrisk.display import num_or_dash, pct_or_dash
 from hashrisk.errors import DataError, InputError
 
 HOME_OPTION = typer.Option(
@@ -92,18 +91,6 @@ def miners_onchain(
     _print(view)
 
 
-def _num(value: Any, fmt: str = ",.2f") -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return format(value, fmt)
-
-
-def _pct(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return f"{100 * value:.1f}%"
-
-
 def _print(view: OnchainView) -> None:
     span = f"{view.first_time:%Y-%m-%d %H:%M} to {view.last_time:%Y-%m-%d %H:%M} UTC"
     who = f" — {escape(view.pool)}" if view.pool else ""
@@ -117,10 +104,10 @@ def _print(view: OnchainView) -> None:
         dist.add_row(
             escape(str(r.pool)),
             f"{r.blocks:,}",
-            _pct(r.share),
-            f"{_pct(r.share_low)} – {_pct(r.share_high)}",
-            _num(r.subsidy_btc),
-            _num(r.fees_btc, ",.3f"),
+            pct_or_dash(r.share),
+            f"{pct_or_dash(r.share_low)} – {pct_or_dash(r.share_high)}",
+            num_or_dash(r.subsidy_btc),
+            num_or_dash(r.fees_btc, ",.3f"),
         )
     console.print(dist)
     moved = Table(title="Coinbase BTC moved out vs mined, per UTC day")
@@ -129,10 +116,10 @@ def _print(view: OnchainView) -> None:
     for r in view.moved.tail(31).itertuples():
         moved.add_row(
             f"{r.date:%Y-%m-%d}",
-            _num(r.mined_btc),
-            _num(r.moved_out_btc),
-            _num(r.consolidated_btc),
-            _pct(r.moved_share),
+            num_or_dash(r.mined_btc),
+            num_or_dash(r.moved_out_btc),
+            num_or_dash(r.consolidated_btc),
+            pct_or_dash(r.moved_share),
         )
     console.print(moved)
     if len(view.first_hop):
@@ -149,9 +136,9 @@ def _print(view: OnchainView) -> None:
             hop.add_row(
                 f"{r.date:%Y-%m-%d}",
                 f"{r.spending_txs:,}",
-                _num(r.coinbase_spent_btc),
-                f"{r.outputs_consolidation:,} / {_num(r.btc_consolidation)}",
-                f"{r.outputs_out:,} / {_num(r.btc_out_moved)}",
+                num_or_dash(r.coinbase_spent_btc),
+                f"{r.outputs_consolidation:,} / {num_or_dash(r.btc_consolidation)}",
+                f"{r.outputs_out:,} / {num_or_dash(r.btc_out_moved)}",
             )
         console.print(hop)
     else:
@@ -171,10 +158,10 @@ def _print(view: OnchainView) -> None:
             side.add_row(
                 str(r.quarter),
                 f"{r.days_scanned:,}",
-                _num(r.mined_btc),
-                _num(r.moved_out_btc),
-                _num(r.disclosed_sold_btc),
-                _num(r.disclosed_produced_btc),
+                num_or_dash(r.mined_btc),
+                num_or_dash(r.moved_out_btc),
+                num_or_dash(r.disclosed_sold_btc),
+                num_or_dash(r.disclosed_produced_btc),
             )
         console.print(side)
         console.print(

@@ -9,12 +9,12 @@ is missing, and only displays what the library computed.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from hashrisk.display import num_or_dash, pct_or_dash
 from hashrisk.report.charts import COST_COLOR, LAYOUT, PRICE_COLOR
 from hashrisk.report.context import ReportContext
 from hashrisk.report.model import Chart, Figures, KeyFigure, Paragraph, Section, Skipped, Table
@@ -46,18 +46,6 @@ def load_onchain(store: Any, days: int = ONCHAIN_WINDOW_DAYS + 31) -> dict[str, 
         return None
     since = (pd.Timestamp(row[0]) - pd.Timedelta(days=days)).date()
     return read_onchain(store, since)
-
-
-def _num(value: Any, fmt: str = ",.2f") -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return format(value, fmt)
-
-
-def _pct(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return f"{100 * value:.1f}%"
 
 
 def onchain_section(ctx: ReportContext) -> Section | Skipped:
@@ -106,15 +94,17 @@ def onchain_section(ctx: ReportContext) -> Section | Skipped:
             "onchain_top_pool_share",
             f"largest pool: {top['pool']}",
             float(top["share"]),
-            f"{_pct(top['share'])} [{_pct(top['share_low'])}, {_pct(top['share_high'])}]",
+            f"{pct_or_dash(top['share'])} [{pct_or_dash(top['share_low'])}, {pct_or_dash(top['share_high'])}]",
             "share of blocks, 95% Wilson interval",
         ),
-        KeyFigure("onchain_unknown_share", "blocks of no known pool", unknown_share, _pct(unknown_share), ""),
+        KeyFigure(
+            "onchain_unknown_share", "blocks of no known pool", unknown_share, pct_or_dash(unknown_share), ""
+        ),
         KeyFigure(
             "onchain_moved_share",
             "coinbase BTC moved out / mined",
             moved_btc / mined_btc if mined_btc > 0 else float("nan"),
-            f"{_num(moved_btc)} of {_num(mined_btc)} BTC",
+            f"{num_or_dash(moved_btc)} of {num_or_dash(mined_btc)} BTC",
             "first hop to addresses outside the pool",
         ),
     ]
@@ -135,9 +125,9 @@ def onchain_section(ctx: ReportContext) -> Section | Skipped:
         (
             str(r.pool),
             f"{r.blocks:,}",
-            _pct(r.share),
-            f"{_pct(r.share_low)} – {_pct(r.share_high)}",
-            _num(r.btc_mined),
+            pct_or_dash(r.share),
+            f"{pct_or_dash(r.share_low)} – {pct_or_dash(r.share_high)}",
+            num_or_dash(r.btc_mined),
         )
         for r in dist.assign(btc_mined=dist["subsidy_btc"] + dist["fees_btc"]).itertuples()
     )
@@ -145,10 +135,10 @@ def onchain_section(ctx: ReportContext) -> Section | Skipped:
         (
             str(r.quarter),
             f"{r.days_scanned:,}",
-            _num(r.mined_btc),
-            _num(r.moved_out_btc),
-            _num(r.disclosed_sold_btc),
-            _num(r.disclosed_produced_btc),
+            num_or_dash(r.mined_btc),
+            num_or_dash(r.moved_out_btc),
+            num_or_dash(r.disclosed_sold_btc),
+            num_or_dash(r.disclosed_produced_btc),
         )
         for r in view.beside_sales.itertuples()
     )
@@ -156,9 +146,10 @@ def onchain_section(ctx: ReportContext) -> Section | Skipped:
     blocks: list[Any] = [
         Paragraph(
             f"From your own node, {view.blocks:,} blocks between {start:%Y-%m-%d} and {last:%Y-%m-%d %H:%M} "
-            f"UTC{stale}: {top['pool']} mined the most ({_pct(top['share'])} of blocks), and of "
-            f"{_num(mined_btc)} BTC paid out in coinbases, {_num(moved_btc)} BTC moved on to addresses outside "
-            f"the paying pool and {_num(consolidated_btc)} BTC to the pool's own addresses at the first hop."
+            f"UTC{stale}: {top['pool']} mined the most ({pct_or_dash(top['share'])} of blocks), and of "
+            f"{num_or_dash(mined_btc)} BTC paid out in coinbases, {num_or_dash(moved_btc)} BTC moved on to "
+            f"addresses outside the paying pool and {num_or_dash(consolidated_btc)} BTC to the pool's own "
+            "addresses at the first hop."
         ),
         Figures(tuple(items)),
         Chart("onchain_moved", "Coinbase BTC moved vs mined", fig),
