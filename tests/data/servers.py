@@ -7,13 +7,18 @@
   (user/password or the ``__cookie__`` cookie), and precomputes its JSON answers so that it is fast enough
   for the sync benchmark. With `bodies` it also answers ``getblock <hash> 2`` with transactions in Bitcoin
   Core's verbosity-2 shape (`BlockBody`: the test or benchmark supplies the ``tx`` array).
+* `FastRpcServer`: the same chain behind a minimal keep-alive HTTP/1.1 server on plain sockets (one thread
+  per connection): a ``getblock`` answer goes out as its pre-serialised pieces (``socket.sendall`` on each,
+  never joined), so that the coinbase-flow benchmark measures the client rather than the stand-in.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -194,6 +199,15 @@ class BlockBody:
     n_tx: int
     fees_sats: int
     tx_json: Callable[[], str | bytes]
+    tx_parts: Callable[[], tuple[bytes, ...]] | None = None
+    """Optional: the same text as pieces (shared pre-serialised bytes, sent without joining by
+    `FastRpcServer`)."""
+
+    def parts(self) -> tuple[bytes, ...]:
+        if self.tx_parts is not None:
+            return self.tx_parts()
+        txs = self.tx_json()
+        return (txs if isinstance(txs, bytes) else txs.encode(),)
 
 
 BodyMaker = Callable[[int, str], BlockBody]
@@ -495,16 +509,143 @@ class RpcChainServer(_Base):
             verbosity = params[1] if len(params) > 1 else 1
             if verbosity != 2 or block.body is None:
                 raise RpcError(-8, "this stand-in answers getblock only with verbosity 2 and block bodies")
-            head = block.header(self.tip)
-            head.update({"strippedsize": 0, "size": 0, "weight": 0})
-            txs = block.body.tx_json()
-            return (
-                json.dumps(head, separators=(",", ":"))[:-1].encode()
-                + b',"tx":'
-                + (txs if isinstance(txs, bytes) else txs.encode())
-                + b"}"
-            )
+            return b"".join(self.getblock_parts(block))
         raise RpcError(-32601, "Method not found")
+
+    def getblock_parts(self, block: SyntheticBlock) -> list[bytes]:
+        """The JSON text of ``getblock <hash> 2`` for `block` (which has a body), in pieces."""
+        assert block.body is not None
+        head = block.header(self.tip)
+        head.update({"strippedsize": 0, "size": 0, "weight": 0})
+        return [
+            json.dumps(head, separators=(",", ":"))[:-1].encode() + b',"tx":',
+            *block.body.parts(),
+            b"}",
+        ]
+
+
+class FastRpcServer:
+    """`chain`'s JSON-RPC answers from a minimal keep-alive HTTP/1.1 server on plain sockets (127.0.0.1).
+
+    A batch of one ``getblock <hash> 2`` call is answered with the block's pieces (`RpcChainServer.
+    getblock_parts`: shared pre-serialised bytes) written with ``socket.sendall`` one by one, small pieces
+    coalesced, with a ``Content-Length``; every other request goes to ``chain.handle_body``. One thread per
+    connection; nothing is parsed beyond the request line, ``Content-Length`` and ``Authorization``.
+    """
+
+    SMALL = 1 << 16
+
+    def __init__(self, chain: RpcChainServer) -> None:
+        self.chain = chain
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        host, port = self._listener.getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> FastRpcServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+        self._thread.join(timeout=5)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _answer(self, body: bytes) -> tuple[int, list[bytes]]:
+        chain = self.chain
+        try:
+            request = json.loads(body)
+        except json.JSONDecodeError:
+            request = None
+        if isinstance(request, list) and len(request) == 1 and isinstance(request[0], dict):
+            item = request[0]
+            params = item.get("params")
+            block = (
+                chain.by_hash.get(params[0])
+                if item.get("method") == "getblock"
+                and isinstance(params, list)
+                and len(params) == 2
+                and params[1] == 2
+                and isinstance(params[0], str)
+                else None
+            )
+            if block is not None and block.body is not None:
+                with chain._lock:
+                    chain.calls["getblock"] = chain.calls.get("getblock", 0) + 1
+                    parts = chain.getblock_parts(block)
+                req_id = json.dumps(item.get("id")).encode()
+                if item.get("jsonrpc") == "2.0":
+                    return 200, [b'[{"jsonrpc":"2.0","result":', *parts, b',"id":' + req_id + b"}]"]
+                return 200, [b'[{"result":', *parts, b',"error":null,"id":' + req_id + b"}]"]
+        status, payload = chain.handle_body(body)
+        return status, [payload]
+
+    def _serve(self, conn: socket.socket) -> None:
+        chain = self.chain
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        buf = b""
+        with conn:
+            try:
+                while True:
+                    while b"\r\n\r\n" not in buf:
+                        chunk = conn.recv(1 << 16)
+                        if not chunk:
+                            return
+                        buf += chunk
+                    head, _, buf = buf.partition(b"\r\n\r\n")
+                    headers = {}
+                    for line in head.split(b"\r\n")[1:]:
+                        key, _, value = line.partition(b":")
+                        headers[key.strip().lower()] = value.strip()
+                    length = int(headers.get(b"content-length", b"0"))
+                    while len(buf) < length:
+                        chunk = conn.recv(max(1 << 16, length - len(buf)))
+                        if not chunk:
+                            return
+                        buf += chunk
+                    body, buf = buf[:length], buf[length:]
+                    chain.http_requests += 1
+                    auth = headers.get(b"authorization")
+                    if not chain.check_auth(auth.decode() if auth is not None else None):
+                        conn.sendall(
+                            b'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="jsonrpc"\r\n'
+                            b"Content-Length: 0\r\n\r\n"
+                        )
+                        continue
+                    status, parts = self._answer(body)
+                    chain.after_request()
+                    size = sum(len(p) for p in parts)
+                    reason = {200: b"OK", 404: b"Not Found"}.get(status, b"Internal Server Error")
+                    small = [
+                        b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                        % (status, reason, size)
+                    ]
+                    for part in parts:  # small pieces coalesced, large ones sent as they are (no copy)
+                        if len(part) < self.SMALL:
+                            small.append(part)
+                            continue
+                        conn.sendall(b"".join(small))
+                        small = []
+                        conn.sendall(part)
+                    if small:
+                        conn.sendall(b"".join(small))
+            except (ConnectionError, OSError):
+                return
 
 
 # -- verbosity-2 transactions (Bitcoin Core's getblock <hash> 2 shapes) ----------------------------------------

@@ -14,9 +14,9 @@ from servers import onchain_store
 
 from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.data.store import Store
-from hashrisk.report.context import ReportContext
+from hashrisk.report.context import ReportContext, load_onchain
 from hashrisk.report.model import Chart, Figures, Section, Skipped, Table
-from hashrisk.report.sections_onchain import load_onchain, onchain_section
+from hashrisk.report.sections_onchain import onchain_section
 
 
 @dataclasses.dataclass(frozen=True)

@@ -227,6 +227,31 @@ class ReportContext:
         return changes(hist, since, self.as_of, next_adjustment=nxt)
 
 
+ONCHAIN_WINDOW_DAYS = 30
+"""Days of blocks the on-chain section covers, ending at the newest scanned block (a labelled choice)."""
+
+
+def load_onchain(store: Any, days: int = ONCHAIN_WINDOW_DAYS + 31) -> dict[str, Any] | None:
+    """The stored coinbase flows of the last `days` days before the newest scanned block, or None.
+
+    For ``build_context``: `store` is the open (read-only) `hashrisk.data.store.Store`. None when no block was
+    scanned with ``--coinbase`` or the store predates the coinbase tables. The extra month beyond the window
+    lets the 30-day spent-within shares of the window's first days be known.
+    """
+    import duckdb
+
+    from hashrisk.data.coinbase import read_onchain
+
+    try:
+        row = store.con.execute("SELECT max(time) FROM block_pools").fetchone()
+    except duckdb.Error:  # a store from before the coinbase tables
+        return None
+    if row is None or row[0] is None:
+        return None
+    since = (pd.Timestamp(row[0]) - pd.Timedelta(days=days)).date()
+    return read_onchain(store, since)
+
+
 def load_context(
     date: str | dt.date | None = None,
     home: str | Path | None = None,
@@ -279,8 +304,6 @@ def load_context(
     snapshot = latest_snapshot(home)[0] if date is None else snapshot_for_date(date, home=home)
     daily = retargets = blocks = None
     store_path = None
-    from hashrisk.report.sections_onchain import load_onchain  # local: sections_onchain imports this module
-
     with Store(home, read_only=True) as store:
         if store.path.exists():
             store_path = str(store.path)

@@ -1,7 +1,7 @@
 """Section builder over the pools and coinbase flows measured on the user's own node (issue 15).
 
 The data is what ``hashrisk data fetch --source bitcoind --coinbase`` stored (`hashrisk.data.coinbase`),
-loaded into ``ReportContext.onchain`` by `load_onchain`; the tables come from
+loaded into ``ReportContext.onchain`` by `hashrisk.report.context.load_onchain`; the tables come from
 `hashrisk.analytics.onchain.onchain_view`, set beside the listed miners' disclosed sales
 (`hashrisk.flows.listed.quarterly_sales`). Like every builder it returns a Section, or a Skipped naming what
 is missing, and only displays what the library computed.
@@ -16,36 +16,13 @@ import plotly.graph_objects as go
 
 from hashrisk.display import num_or_dash, pct_or_dash
 from hashrisk.report.charts import COST_COLOR, LAYOUT, PRICE_COLOR
-from hashrisk.report.context import ReportContext
+from hashrisk.report.context import ONCHAIN_WINDOW_DAYS, ReportContext
 from hashrisk.report.model import Chart, Figures, KeyFigure, Paragraph, Section, Skipped, Table
 
-__all__ = ["ONCHAIN_WINDOW_DAYS", "load_onchain", "onchain_section"]
+__all__ = ["onchain_section"]
 
-ONCHAIN_WINDOW_DAYS = 30
-"""Days of blocks the section covers, ending at the newest scanned block (a labelled choice)."""
 KEY = "onchain"
 TITLE = "Pools and coinbase flows on your node"
-
-
-def load_onchain(store: Any, days: int = ONCHAIN_WINDOW_DAYS + 31) -> dict[str, Any] | None:
-    """The stored coinbase flows of the last `days` days before the newest scanned block, or None.
-
-    For ``build_context``: `store` is the open (read-only) `hashrisk.data.store.Store`. None when no block was
-    scanned with ``--coinbase`` or the store predates the coinbase tables. The extra month beyond the window
-    lets the 30-day spent-within shares of the window's first days be known.
-    """
-    import duckdb
-
-    from hashrisk.data.coinbase import read_onchain
-
-    try:
-        row = store.con.execute("SELECT max(time) FROM block_pools").fetchone()
-    except duckdb.Error:  # a store from before the coinbase tables
-        return None
-    if row is None or row[0] is None:
-        return None
-    since = (pd.Timestamp(row[0]) - pd.Timedelta(days=days)).date()
-    return read_onchain(store, since)
 
 
 def onchain_section(ctx: ReportContext) -> Section | Skipped:

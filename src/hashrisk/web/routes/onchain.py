@@ -11,6 +11,7 @@ import datetime as dt
 
 from fastapi import APIRouter, Depends, Query
 
+from hashrisk.chain.subsidy import GENESIS_DATE
 from hashrisk.errors import InputError
 from hashrisk.web.models_onchain import OnchainOut
 from hashrisk.web.params import ERRORS
@@ -34,6 +35,10 @@ def get_onchain(
     from hashrisk.data.store import Store
     from hashrisk.flows.listed import quarterly_sales
 
+    if since is not None and not GENESIS_DATE <= since <= dt.datetime.now(dt.UTC).date():
+        raise InputError(
+            "since", since.isoformat(), f"a UTC day from {GENESIS_DATE} (the genesis block) to today"
+        )
     with Store(svc.home, read_only=True) as store:
         data = read_onchain(store, since)
     if data["last_time"] is None:

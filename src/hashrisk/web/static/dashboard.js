@@ -1,5 +1,6 @@
 // hashrisk dashboard: an as-of date picker and a window selector that every panel follows, a price slider
-// driving the cost curve, the share underwater and the stress fan, the history charts and "What changed".
+// driving the cost curve, the share underwater and the stress fan, the history charts and "What changed", and
+// the pools and coinbase flows scanned from the user's own node (/api/onchain, from the window's first day).
 // Every number comes from the JSON API of the same server; plotly.js is served locally (/static/plotly.min.js).
 "use strict";
 
@@ -25,6 +26,7 @@
   let simSeq = 0;
   let loadSeq = 0;
   let historySeq = 0;
+  let onchainSeq = 0;
   let coverage = { stored: false };
   let asOf = null; // null: the embedded snapshot (nothing stored)
   const timers = {};
@@ -347,12 +349,164 @@
     }
   }
 
+  // -- pools and coinbase flows from the user's own node (GET /api/onchain) ---------------------------------
+  const btc = (x) => (x === null || x === undefined ? "n/a"
+    : x.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 }));
+
+  function onchainMessage(text, code) {
+    const m = $("onchain-message");
+    m.replaceChildren(text);
+    if (code) {
+      const c = document.createElement("code");
+      c.textContent = code;
+      m.append(c);
+    }
+    m.hidden = false;
+    $("onchain-body").hidden = true;
+  }
+
+  function cell(tr, text, num) {
+    const td = document.createElement("td");
+    if (num) td.className = "num";
+    td.textContent = text;
+    tr.append(td);
+    return td;
+  }
+
+  function drawOnchain(o) {
+    const dist = o.distribution.slice().reverse(); // largest share on top
+    Plotly.react("onchain-share-chart", [{
+      type: "bar", orientation: "h", y: dist.map((d) => d.pool), x: dist.map((d) => d.share),
+      marker: { color: BLUE }, name: "share of blocks",
+      error_x: {
+        type: "data", symmetric: false, color: "#444",
+        array: dist.map((d) => d.share_high - d.share), arrayminus: dist.map((d) => d.share - d.share_low),
+      },
+      customdata: dist.map((d) => [d.blocks, d.share_low, d.share_high]),
+      hovertemplate: "%{y}: %{x:.1%} of blocks (95%: %{customdata[1]:.1%} to %{customdata[2]:.1%}), " +
+        "%{customdata[0]} blocks<extra></extra>",
+    }], Object.assign({}, BASE_LAYOUT, {
+      margin: { l: 130, r: 20, t: 50, b: 50 },
+      title: { text: "Share of blocks by pool (" + o.blocks.toLocaleString("en-US") + " blocks, 95% intervals)" },
+      xaxis: { title: { text: "share of blocks ≈ share of hashrate" }, tickformat: ".0%", rangemode: "tozero" },
+      yaxis: { automargin: true },
+      showlegend: false,
+    }), PLOT_CONFIG);
+    const m = o.moved_vs_mined;
+    const days = m.map((r) => r.date);
+    const bars = (key, name, color) => ({
+      type: "bar", x: days, y: m.map((r) => r[key]), name: name, marker: { color: color },
+      hovertemplate: "%{x}: %{y:,.2f} BTC<extra>" + name + "</extra>",
+    });
+    Plotly.react("onchain-flows-chart", [
+      bars("mined_btc", "mined (coinbase)", "#7f7f7f"),
+      bars("moved_out_btc", "moved out (first hop)", RED),
+      bars("consolidated_btc", "consolidated (to the pool)", "#2ca02c"),
+    ], Object.assign({}, BASE_LAYOUT, {
+      barmode: "group",
+      title: { text: "Coinbase BTC mined vs moved out, per day" + (o.pool ? " (" + o.pool + ")" : "") },
+      xaxis: { type: "category" },
+      yaxis: { title: { text: "BTC" }, rangemode: "tozero" },
+    }), PLOT_CONFIG);
+  }
+
+  function fillOnchainTables(o) {
+    const pools = $("onchain-pools").querySelector("tbody");
+    pools.replaceChildren();
+    for (const d of o.distribution) {
+      const tr = document.createElement("tr");
+      tr.dataset.pool = d.pool;
+      tr.dataset.blocks = String(d.blocks);
+      tr.dataset.share = String(d.share);
+      tr.dataset.shareLow = String(d.share_low);
+      tr.dataset.shareHigh = String(d.share_high);
+      cell(tr, d.pool);
+      cell(tr, d.blocks.toLocaleString("en-US"), true);
+      cell(tr, pct(d.share) + " (" + pct(d.share_low) + " to " + pct(d.share_high) + ")", true).className +=
+        " share";
+      pools.append(tr);
+    }
+    const sales = $("onchain-sales").querySelector("tbody");
+    sales.replaceChildren();
+    for (const q of o.beside_disclosed_sales) {
+      const tr = document.createElement("tr");
+      tr.dataset.quarter = q.quarter;
+      cell(tr, q.quarter);
+      cell(tr, String(q.days_scanned), true);
+      cell(tr, btc(q.mined_btc), true);
+      cell(tr, btc(q.moved_out_btc), true);
+      cell(tr, btc(q.disclosed_sold_btc), true);
+      cell(tr, btc(q.disclosed_produced_btc), true);
+      sales.append(tr);
+    }
+    if (!o.beside_disclosed_sales.length) {
+      const tr = document.createElement("tr");
+      cell(tr, "no quarter in this window").colSpan = 6;
+      sales.append(tr);
+    }
+  }
+
+  function fillPoolOptions(o) {
+    const select = $("onchain-pool");
+    const keep = select.value;
+    select.replaceChildren(new Option("all pools", ""));
+    for (const d of o.distribution) select.append(new Option(d.pool + " (" + pct(d.share) + ")", d.pool));
+    select.value = keep;
+  }
+
+  async function loadOnchain() {
+    const seq = ++onchainSeq;
+    const since = coverage.stored && asOf ? windowStart(asOf) : null;
+    const pool = $("onchain-pool").value;
+    const query = [];
+    if (since) query.push("since=" + since);
+    if (pool) query.push("pool=" + encodeURIComponent(pool));
+    const tag = (since || "") + "|" + pool;
+    let o;
+    try {
+      const response = await fetch("/api/onchain" + (query.length ? "?" + query.join("&") : ""));
+      o = await response.json();
+      if (seq !== onchainSeq) return;
+      if (!response.ok) {
+        if (o.field === "pool" && pool) { // that pool has no block in this window: show every pool
+          $("onchain-pool").value = "";
+          await loadOnchain();
+          return;
+        }
+        onchainMessage("No scanned block in this window (" + (o.message || response.statusText) + ").");
+        $("onchain-window").textContent = since ? "(since " + since + ")" : "";
+        document.body.dataset.onchain = tag + "|error";
+        return;
+      }
+    } catch (err) {
+      if (seq === onchainSeq) fail("on-chain flows", err);
+      return;
+    }
+    if (!o.stored) {
+      onchainMessage("Scan your node: ", "hashrisk data fetch --source bitcoind --coinbase");
+      $("onchain-window").textContent = "(nothing scanned)";
+      document.body.dataset.onchain = tag + "|none";
+      return;
+    }
+    $("onchain-message").hidden = true;
+    $("onchain-body").hidden = false;
+    $("onchain-window").textContent = "(" + (since ? "since " + since : "everything scanned") + ": " +
+      o.blocks.toLocaleString("en-US") + " blocks, " + o.first_time.slice(0, 10) + " to " +
+      o.last_time.slice(0, 10) + (o.pool ? ", " + o.pool : "") + ")";
+    if (!pool) fillPoolOptions(o);
+    fillOnchainTables(o);
+    drawOnchain(o);
+    $("onchain-note").textContent = o.note;
+    document.body.dataset.onchain = tag + "|" + o.blocks;
+  }
+
   function onDate() {
     const v = $("asof-date").value;
     if (!v || v < coverage.first_day || v > coverage.last_day) return;
     asOf = v;
     loadPanels();
     loadHistory();
+    loadOnchain();
   }
 
   async function init() {
@@ -371,6 +525,7 @@
       $("window").disabled = false;
       picker.addEventListener("change", onDate);
       $("window").addEventListener("change", loadHistory);
+      $("window").addEventListener("change", loadOnchain);
       asOf = coverage.last_day;
       $("coverage-line").textContent = "stored history " + coverage.first_day + " to " + coverage.last_day +
         " (" + coverage.days.toLocaleString("en-US") + " days)";
@@ -379,8 +534,11 @@
         "`hashrisk data import FILE` or `hashrisk update` for the history panels)";
       $("history-window").textContent = "(needs stored history)";
     }
+    $("onchain-pool").addEventListener("change", loadOnchain);
+    const onchain = loadOnchain(); // independent of the other panels
     await loadPanels();
     await loadHistory();
+    await onchain;
   }
 
   document.addEventListener("DOMContentLoaded", init);
