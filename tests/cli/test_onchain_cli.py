@@ -1,4 +1,4 @@
-"""`hashrisk miners-onchain` and `hashrisk data fetch --source bitcoind --coinbase` / `--source pools` against
+"""`hashrisk miners onchain` and `hashrisk data fetch --source bitcoind --coinbase` / `--source pools` against
 local servers (127.0.0.1 only; never the internet)."""
 
 from __future__ import annotations
@@ -15,22 +15,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
 
 from servers import ONCHAIN_POOLS, RouteServer, RpcChainServer, onchain_bodies, onchain_store
 
-from hashrisk.cli import onchain_cmd
 from hashrisk.cli.main import app as main_app
 
 runner = CliRunner()
 
 
 def _app() -> typer.Typer:
-    """The command as cli/main.py registers it (`onchain_cmd.register(app)`)."""
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:  # keeps `miners-onchain` a subcommand, as on the main app
-        pass
-
-    onchain_cmd.register(app)
-    return app
+    """The main application (`hashrisk miners onchain` is a subcommand of the `miners` group)."""
+    return main_app
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +33,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_json_output(home: Path) -> None:
-    result = runner.invoke(_app(), ["miners-onchain", "--home", str(home), "--json"])
+    result = runner.invoke(_app(), ["miners", "onchain", "--home", str(home), "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert out["blocks"] == 400 and out["pool"] is None
@@ -60,27 +52,27 @@ def test_json_output(home: Path) -> None:
 
 
 def test_pool_filter_and_tables(home: Path) -> None:
-    result = runner.invoke(_app(), ["miners-onchain", "--home", str(home), "--pool", "antpool", "--json"])
+    result = runner.invoke(_app(), ["miners", "onchain", "--home", str(home), "--pool", "antpool", "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert out["pool"] == "AntPool" and [r["pool"] for r in out["distribution"]] == ["AntPool"]
     assert sum(r["mined_btc"] for r in out["moved_vs_mined"]) == pytest.approx(100 * (50 + 2e-5))
-    result = runner.invoke(_app(), ["miners-onchain", "--home", str(home)])
+    result = runner.invoke(_app(), ["miners", "onchain", "--home", str(home)])
     assert result.exit_code == 0, result.output
     for text in ("Pool distribution", "Foundry USA", "moved out vs mined", "First hop"):
         assert text in result.stdout
 
 
 def test_since_pool_and_empty_store_errors(home: Path, tmp_path: Path) -> None:
-    result = runner.invoke(_app(), ["miners-onchain", "--home", str(home), "--pool", "Nobody Pool"])
+    result = runner.invoke(_app(), ["miners", "onchain", "--home", str(home), "--pool", "Nobody Pool"])
     assert result.exit_code == 2 and "--pool" in result.output
-    result = runner.invoke(_app(), ["miners-onchain", "--home", str(home), "--since", "2099-01-01"])
+    result = runner.invoke(_app(), ["miners", "onchain", "--home", str(home), "--since", "2099-01-01"])
     assert result.exit_code == 2 and "--since" in result.output
-    result = runner.invoke(_app(), ["miners-onchain", "--home", str(home), "--since", "yesterday"])
+    result = runner.invoke(_app(), ["miners", "onchain", "--home", str(home), "--since", "yesterday"])
     assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
     empty = tmp_path / "empty"
     empty.mkdir()
-    result = runner.invoke(_app(), ["miners-onchain", "--home", str(empty)])
+    result = runner.invoke(_app(), ["miners", "onchain", "--home", str(empty)])
     assert result.exit_code == 2 and "--coinbase" in result.output
 
 
@@ -92,7 +84,7 @@ def test_data_fetch_coinbase_flag(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert out["blocks_written"] == 150 and out["coinbase_outputs"] == 150 and out["coinbase_spends"] == 33
-    result = runner.invoke(_app(), ["miners-onchain", "--home", str(tmp_path), "--json"])
+    result = runner.invoke(_app(), ["miners", "onchain", "--home", str(tmp_path), "--json"])
     assert result.exit_code == 0 and json.loads(result.stdout)["blocks"] == 150
     result = runner.invoke(
         main_app, ["data", "fetch", "--source", "mempool", "--coinbase", "--home", str(tmp_path)]

@@ -15,7 +15,7 @@ days are UTC calendar days of the block times.
   BTC, split into consolidation (to addresses of the same pool) and movement out.
 * `moved_vs_mined` — coinbase BTC moved out per day against BTC mined, and `beside_disclosed_sales` sets it
   next to the listed miners' disclosed quarterly sales (`hashrisk.flows.listed.quarterly_sales` totals).
-* `onchain_view` — the tables the CLI (``hashrisk miners-onchain``), the report and ``/api/onchain`` show.
+* `onchain_view` — the tables the CLI (``hashrisk miners onchain``), the report and ``/api/onchain`` show.
 """
 
 from __future__ import annotations

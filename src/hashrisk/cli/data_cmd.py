@@ -186,7 +186,7 @@ def fetch_cmd(
         False,
         "--coinbase",
         help="bitcoind: also attribute blocks to pools and track coinbase outputs and their spends (reads whole "
-        "blocks; use a small --batch, e.g. 25); see `hashrisk miners-onchain`.",
+        "blocks; use a small --batch, e.g. 25); see `hashrisk miners onchain`.",
     ),
     company: list[str] | None = typer.Option(
         None,
@@ -267,7 +267,7 @@ def fetch_cmd(
         if coinbase:
             console.print(
                 f"coinbase outputs {report['coinbase_outputs']:,}, spends {report['coinbase_spends']:,} "
-                "(see `hashrisk miners-onchain`)",
+                "(see `hashrisk miners onchain`)",
                 highlight=False,
             )
     if source == "edgar":

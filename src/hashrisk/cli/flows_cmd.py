@@ -278,21 +278,23 @@ def miners(
 
 
 # ------------------------------------------------------------------------------------------- hpc
-class _SiteByDefault(TyperGroup):
-    """``hashrisk hpc [SITE.yaml] [options]`` runs ``hpc site``; ``hashrisk hpc progress`` the progress table.
+def default_group(default: str) -> type[TyperGroup]:
+    """A typer group whose first argument, when it is not a subcommand name (a file, an option, nothing), goes to
+    the `default` subcommand: ``hashrisk hpc [SITE.yaml]`` runs ``hpc site``, ``hashrisk miners [FILE]`` runs
+    ``miners stress``, so the command lines of the single commands keep working (a file named like a subcommand:
+    pass ``./progress``)."""
 
-    A first argument that is not a subcommand name (a file, an option, nothing) goes to ``site``, so the command
-    line of the single-command ``hpc`` keeps working (a site file named ``progress``: pass ``./progress``).
-    """
+    class _DefaultGroup(TyperGroup):
+        def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+            if not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names):
+                args = [default, *args]
+            return super().parse_args(ctx, args)
 
-    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
-        if not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names):
-            args = ["site", *args]
-        return super().parse_args(ctx, args)
+    return _DefaultGroup
 
 
 hpc_app = typer.Typer(
-    cls=_SiteByDefault,
+    cls=default_group("site"),
     help="AI/HPC: value one site (`hashrisk hpc [SITE.yaml]`, the default) or track the listed miners' "
     "contracts (`hashrisk hpc progress`).",
 )
@@ -623,8 +625,20 @@ def flows_btc(
         )
 
 
+miners_app = typer.Typer(
+    cls=default_group("stress"),
+    help="Listed miners: disclosed figures and cash stress (`hashrisk miners [FILE]`, the default `miners stress`) "
+    "or pools and coinbase flows measured on your own node (`hashrisk miners onchain`).",
+)
+
+
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the main `app`: `miners`, the `hpc` group (default `hpc site`) and `flows`."""
-    app.command("miners")(miners)
+    """Add this module's commands to the main `app`: the `miners` group (default `miners stress`, and `miners
+    onchain`), the `hpc` group (default `hpc site`) and `flows`."""
+    from hashrisk.cli.onchain_cmd import miners_onchain
+
+    miners_app.command("stress")(miners)
+    miners_app.command("onchain")(miners_onchain)
+    app.add_typer(miners_app, name="miners")
     app.add_typer(hpc_app, name="hpc")
     app.add_typer(flows_app, name="flows")

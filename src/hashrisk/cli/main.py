@@ -12,7 +12,7 @@ from hashrisk import __version__
 from hashrisk.chain.estimate import estimate_next_adjustment
 from hashrisk.chain.pow import bits_to_difficulty, next_bits
 from hashrisk.chain.subsidy import block_subsidy_sats, next_halving_height
-from hashrisk.cli import analytics_cmd, changes_cmd, flows_cmd, onchain_cmd, report_cmd
+from hashrisk.cli import analytics_cmd, changes_cmd, flows_cmd, report_cmd
 from hashrisk.cli.common import (
     JSON_OPTION,
     OneLineErrorGroup,
@@ -58,7 +58,6 @@ register_update_command(app)
 register_evaluate_commands(app)
 analytics_cmd.register(app)
 flows_cmd.register(app)
-onchain_cmd.register(app)
 report_cmd.register(app)
 changes_cmd.register(app)
 

@@ -1,11 +1,11 @@
-"""`hashrisk miners-onchain`: pools and coinbase flows measured on the user's own Bitcoin Core node (issue 15).
+"""`hashrisk miners onchain`: pools and coinbase flows measured on the user's own Bitcoin Core node (issue 15).
 
-A top-level command beside ``hashrisk miners [FILE]`` (not a subcommand of it: ``miners`` takes an optional
-FILE argument, and ``hashrisk miners onchain`` would shadow a file named ``onchain``). It opens the store
+A subcommand of the ``miners`` group (:mod:`hashrisk.cli.flows_cmd`), whose default ``miners stress`` keeps
+``hashrisk miners [FILE]`` working (a file named ``onchain``: pass ``./onchain``). It opens the store
 read-only, reads what ``hashrisk data fetch --source bitcoind --coinbase`` stored
 (`hashrisk.data.coinbase.read_onchain`), and shows `hashrisk.analytics.onchain.onchain_view`: the pool
 distribution with Wilson intervals, BTC moved vs mined per day, the first hop of coinbase spends, and the
-quarters beside the listed miners' disclosed sales. Register it with :func:`register`.
+quarters beside the listed miners' disclosed sales.
 """
 
 from __future__ import annotations
@@ -25,11 +25,6 @@ from hashrisk.errors import DataError, InputError
 HOME_OPTION = typer.Option(
     None, "--home", help="Data directory (default: $HASHRISK_HOME or the user data dir).", file_okay=False
 )
-
-
-def register(app: typer.Typer) -> None:
-    """Add `miners-onchain` to the main `app`."""
-    app.command("miners-onchain")(miners_onchain)
 
 
 def _day(value: str | None) -> dt.date | None:

@@ -70,7 +70,7 @@ class BesideSalesOut(BaseModel):
 
 
 class OnchainOut(BaseModel):
-    """Pools and coinbase flows measured on the user's own node (``hashrisk miners-onchain``)."""
+    """Pools and coinbase flows measured on the user's own node (``hashrisk miners onchain``)."""
 
     stored: bool = Field(description="False when no block was scanned with --coinbase (every list empty).")
     pool: str | None = Field(default=None, description="The pool filter, as stored.")
