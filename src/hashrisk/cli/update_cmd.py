@@ -66,7 +66,9 @@ class _StopFlag:
 def _print_results(report: UpdateReport) -> None:
     for r in report.results:
         style = "green" if r.ok else "red"
-        console.print(f"[{style}]{'ok' if r.ok else 'failed'}[/] {escape(r.line())}", highlight=False)
+        console.print(
+            f"[{style}]{'ok' if r.ok else 'failed'}[/] {escape(r.line())}", highlight=False, soft_wrap=True
+        )
     if not report.results:
         console.print("no source is enabled (see `hashrisk config show`)", highlight=False)
 
@@ -84,7 +86,7 @@ def _run_once(home: Path | None, json_out: bool, stop: _StopFlag | None) -> Upda
     def done(result: SourceResult) -> None:
         if status is not None:
             mark = "[green]✓[/]" if result.ok else "[red]✗[/]"
-            err_console.print(f"{mark} {escape(result.line())}", highlight=False)
+            err_console.print(f"{mark} {escape(result.line())}", highlight=False, soft_wrap=True)
 
     if status is not None:
         status.start()
