@@ -36,7 +36,7 @@ from hashrisk.data.coinbase import CoinbaseLedger
 from hashrisk.data.coinmetrics import COMMUNITY_BASE_URL, get_coinmetrics
 from hashrisk.data.http import HttpOptions, HttpStatusError, open_client
 from hashrisk.data.pools import DEFAULT_POOLS_URL, POOLS_FILENAME, download_pools, load_pools
-from hashrisk.data.schema import as_date
+from hashrisk.data.schema import BLOCKS, as_date
 from hashrisk.data.store import Store, default_home
 from hashrisk.errors import InputError
 
@@ -141,25 +141,16 @@ def mempool_recent_blocks(
         urls = [http.url_for("/v1/blocks")]
     finally:
         http.close()
-    cols = [
-        "time",
-        "height",
-        "hash",
-        "mediantime",
-        "bits",
-        "difficulty",
-        "tx_count",
-        "fees_sats",
-        "subsidy_sats",
-    ]
-    if not parts:
-        return pd.DataFrame(columns=cols), {"urls": urls, "missing": missing}
-    frame = pd.concat(parts).reset_index().drop_duplicates("height").sort_values("height")
+    frame = pd.concat(parts) if parts else mempool.parse_blocks([])  # no block: the parser's empty frame
+    frame = frame.reset_index().drop_duplicates("height").sort_values("height")
     if after is not None:
         frame = frame.loc[frame["height"] > after]
     meta: dict[str, Any] = {"urls": urls}
     if missing:
         meta["missing"] = missing
+    cols = [
+        c.name for c in BLOCKS.columns if c.name in frame.columns
+    ]  # the blocks table's, as mempool has them
     return frame.loc[:, cols].reset_index(drop=True), meta
 
 
