@@ -29,6 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from hashrisk.constants import SATS_PER_BTC
+from hashrisk.errors import InputError
 
 __all__ = [
     "ALL",
@@ -429,3 +430,34 @@ def onchain_view(
         last_time=None if times is None else times.max(),
         pool=name,
     )
+
+
+def requested_onchain_view(
+    data: Mapping[str, Any],
+    *,
+    since: Any,
+    pool: str | None,
+    sales_totals: pd.DataFrame | None,
+    since_field: str = "since",
+    pool_field: str = "pool",
+) -> OnchainView:
+    """`onchain_view` of what a user asked for (a window from `since`, maybe one `pool`), or why it is empty.
+
+    For stored flows (``data["last_time"]`` set): the shells name their own fields (``--since``/``since``).
+
+    Raises
+    ------
+    InputError
+        No scanned block from `since` on (naming `since_field`), or no block of `pool` in the window (naming
+        `pool_field`, with the pools that have blocks).
+    """
+    bp: pd.DataFrame = data["block_pools"]
+    if bp.empty:
+        raise InputError(
+            since_field, str(since), f"a day on or before the newest scanned block ({data['last_time']})"
+        )
+    view = onchain_view(data, pool=pool, sales_totals=sales_totals)
+    if pool is not None and view.distribution.empty:
+        known = sorted(str(p) for p in bp["pool"].unique())
+        raise InputError(pool_field, pool, "a pool with blocks in the window: " + ", ".join(known[:20]))
+    return view

@@ -3,7 +3,7 @@
 A subcommand of the ``miners`` group (:mod:`hashrisk.cli.flows_cmd`), whose default ``miners stress`` keeps
 ``hashrisk miners [FILE]`` working (a file named ``onchain``: pass ``./onchain``). It opens the store
 read-only, reads what ``hashrisk data fetch --source bitcoind --coinbase`` stored
-(`hashrisk.data.coinbase.read_onchain`), and shows `hashrisk.analytics.onchain.onchain_view`: the pool
+(`hashrisk.data.coinbase.read_onchain`), and shows `hashrisk.analytics.onchain.requested_onchain_view`: the pool
 distribution with Wilson intervals, BTC moved vs mined per day, the first hop of coinbase spends, and the
 quarters beside the listed miners' disclosed sales.
 """
@@ -17,7 +17,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from hashrisk.analytics.onchain import OnchainView, onchain_view
+from hashrisk.analytics.onchain import OnchainView, requested_onchain_view
 from hashrisk.cli.common import JSON_OPTION, console, emit_json, handle_errors
 from hashrisk.display import num_or_dash, pct_or_dash
 from hashrisk.errors import DataError, InputError
@@ -57,14 +57,14 @@ def load_view(home: Path | None, since: dt.date | None, pool: str | None) -> Onc
             f"no pools or coinbase flows in the store {where}; scan your node with "
             "`hashrisk data fetch --source bitcoind --coinbase` (a Bitcoin Core node, RPC on 127.0.0.1:8332)"
         )
-    if data["block_pools"].empty:
-        raise InputError(
-            "--since", str(since), f"a day on or before the newest scanned block ({data['last_time']})"
-        )
-    view = onchain_view(data, pool=pool, sales_totals=quarterly_sales()[1])
-    if pool is not None and view.distribution.empty:
-        known = sorted(str(p) for p in data["block_pools"]["pool"].unique())
-        raise InputError("--pool", pool, "a pool with blocks in the window: " + ", ".join(known[:20]))
+    view = requested_onchain_view(
+        data,
+        since=since,
+        pool=pool,
+        sales_totals=quarterly_sales()[1],
+        since_field="--since",
+        pool_field="--pool",
+    )
     return view
 
 

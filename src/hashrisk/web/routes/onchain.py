@@ -1,7 +1,7 @@
 """``GET /api/onchain``: pools and coinbase flows from the user's own node (issue 15).
 
 Reads what ``hashrisk data fetch --source bitcoind --coinbase`` stored (read-only) and answers
-`hashrisk.analytics.onchain.onchain_view`, set beside the listed miners' disclosed sales. With nothing
+`hashrisk.analytics.onchain.requested_onchain_view`, set beside the listed miners' disclosed sales. With nothing
 stored the answer is ``stored: false`` with empty lists (not an error: the dashboard panel says how to scan).
 """
 
@@ -30,7 +30,7 @@ def get_onchain(
 ) -> OnchainOut:
     """Pool distribution (95% Wilson intervals), coinbase BTC moved vs mined per day, first hop, spent-within
     shares, and quarters beside the listed miners' disclosed sales."""
-    from hashrisk.analytics.onchain import onchain_view
+    from hashrisk.analytics.onchain import requested_onchain_view
     from hashrisk.data.coinbase import read_onchain
     from hashrisk.data.store import Store
     from hashrisk.flows.listed import quarterly_sales
@@ -43,12 +43,12 @@ def get_onchain(
         data = read_onchain(store, since)
     if data["last_time"] is None:
         return OnchainOut(stored=False)
-    if data["block_pools"].empty:
-        raise InputError(
-            "since", str(since), f"a day on or before the newest scanned block ({data['last_time']})"
-        )
-    view = onchain_view(data, pool=pool, sales_totals=quarterly_sales()[1])
-    if pool is not None and view.distribution.empty:
-        known = sorted(str(p) for p in data["block_pools"]["pool"].unique())
-        raise InputError("pool", pool, "a pool with blocks in the window: " + ", ".join(known[:20]))
+    view = requested_onchain_view(
+        data,
+        since=since,
+        pool=pool,
+        sales_totals=quarterly_sales()[1],
+        since_field="since",
+        pool_field="pool",
+    )
     return OnchainOut(stored=True, **view.to_dict())
