@@ -92,7 +92,10 @@ def main() -> None:
         t0 = time.perf_counter()
         if name == "numba":  # compile or load the cache (shape-independent)
             small = ChunkRandoms(
-                *(a[: min(args.paths, 100)] for a in (rnd.log_return, rnd.u_blocks, rnd.fee_mult))
+                *(
+                    a[: min(args.paths, 100)]
+                    for a in (rnd.log_return, rnd.u_blocks, rnd.fee_mult, rnd.hash_mult)
+                )
             )
             kernel(setup, small, out)
         elif name == "jax":  # compiles for this exact shape

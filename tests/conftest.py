@@ -26,6 +26,22 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+CM_HISTORY = "btc_daily_coinmetrics_2009-01-03_to_2025-09-26.csv"
+MEMPOOL = "btc_mempool_hashrate_difficulty_2009-01-03_to_2025-03-22.json"
+
+
+@pytest.fixture(scope="session")
+def reference_home(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding the Coin Metrics daily history and the mempool.space hashrate/difficulty export,
+    imported once per session. Shared: tests only read it."""
+    from hashrisk.data.files import import_file
+
+    home = tmp_path_factory.mktemp("reference-home")
+    import_file(shared_data / CM_HISTORY, home=home)
+    import_file(shared_data / MEMPOOL, home=home)
+    return home
+
+
 @pytest.fixture()
 def hashrisk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty, private HASHRISK_HOME for the test (the user's real store is never touched)."""

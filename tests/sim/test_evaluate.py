@@ -16,7 +16,6 @@ import typer
 from typer.testing import CliRunner
 
 from hashrisk.cli.evaluate_cmd import parse_horizons, register_evaluate_commands
-from hashrisk.data.files import import_file
 from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.errors import InputError
 from hashrisk.sim import Scenario
@@ -310,8 +309,8 @@ def test_cli_without_history(hashrisk_home: Path) -> None:
     assert result.exit_code == 2 and "--synthetic" in result.stderr
     result = runner.invoke(app, ["evaluate", "--mode", "sideways"])
     assert result.exit_code == 2 and "--mode" in result.stderr
-    result = runner.invoke(app, ["evaluate", "--unexplained-sd", "-0.1"])
-    assert result.exit_code == 2 and "--unexplained-sd" in result.stderr
+    result = runner.invoke(app, ["evaluate", "--unexplained-scale", "-0.1"])
+    assert result.exit_code == 2 and "--unexplained-scale" in result.stderr
 
 
 def test_cli_estimator_on_synthetic_epochs(tmp_path: Path) -> None:
@@ -323,21 +322,15 @@ def test_cli_estimator_on_synthetic_epochs(tmp_path: Path) -> None:
     assert len(pd.read_csv(out)) == 100
 
 
-CM_HISTORY = "btc_daily_coinmetrics_2009-01-03_to_2025-09-26.csv"
-MEMPOOL = "btc_mempool_hashrate_difficulty_2009-01-03_to_2025-03-22.json"
-
-
 @pytest.mark.slow
-def test_real_history_two_origins(shared_data: Path, tmp_path: Path) -> None:
+def test_real_history_two_origins(reference_home: Path, tmp_path: Path) -> None:
     """Two real 2022 origins through the CLI: rows for both modes and 6 horizons, the file for the report."""
-    import_file(shared_data / CM_HISTORY, home=tmp_path)
-    import_file(shared_data / MEMPOOL, home=tmp_path)
     out = tmp_path / "eval.csv"
     result = runner.invoke(
         app,
         [
             "evaluate", "--since", "2022-06-01", "--until", "2022-06-30", "--paths", "100",
-            "--backend", "serial", "--home", str(tmp_path), "--out", str(out), "--json",
+            "--backend", "serial", "--home", str(reference_home), "--out", str(out), "--json",
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -373,15 +366,3 @@ def test_report_section_reads_a_saved_evaluation(tmp_path: Path) -> None:
     bad.write_text("a,b\n1,2\n")
     skipped = evaluation_section(SimpleNamespace(evaluation_file=bad))  # type: ignore[arg-type]
     assert isinstance(skipped, Skipped) and "missing" in skipped.reason
-
-
-def test_widen_keeps_the_median_and_widens_the_band() -> None:
-    from hashrisk.sim.evaluate import widen
-
-    x = np.full(20_000, 1e13)
-    assert widen(x, 3, 0.0, (1, 3)) is x
-    w = widen(x, 4, 0.05, (H0, 4))
-    np.testing.assert_array_equal(w, widen(x, 4, 0.05, (H0, 4)))  # seeded: same origin, same draw
-    logs = np.log(w / 1e13)
-    assert np.median(logs) == pytest.approx(0.0, abs=2e-3)
-    assert np.std(logs) == pytest.approx(0.05 * 2, rel=0.03)  # s * sqrt(k)

@@ -21,8 +21,9 @@ from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.economics.fleet import FleetSpec, build_fleet
 from hashrisk.errors import InputError, UnknownNameError
 from hashrisk.sim import Scenario, kernel_numba, simulate
-from hashrisk.sim.arrays import PI_SUBSIDY_SATS, PI_TIP, ChunkOutputs, ChunkRandoms
-from hashrisk.sim.engine import aggregate_cohorts, prepare
+from hashrisk.sim.arrays import PI_SUBSIDY_SATS, PI_TIP, UNEXPLAINED_STEP_DAYS, ChunkOutputs, ChunkRandoms
+from hashrisk.sim.engine import aggregate_cohorts, draw_hash_mult, prepare
+from hashrisk.sim.kernel_numpy import run_chunk as numpy_chunk
 from hashrisk.sim.poisson import INV_K, poisson_inv
 
 SNAP = NetworkSnapshot.embedded()
@@ -43,6 +44,7 @@ def constant_fleet(ratio: float, paths: int, days: int, **extra: Any) -> Scenari
         "fleet.hysteresis": 0.99,
         "fleet.retire_after_days": None,
         "fleet.deploy.enabled": False,
+        "fleet.unexplained_log_sd": 0.0,
         "impact.enabled": False,
     }
     params.update(extra)
@@ -56,7 +58,7 @@ def test_first_retarget_by_hand_with_median_blocks(ratio: float) -> None:
     prep = prepare(constant_fleet(ratio, 1, days))
     lam = ratio * 144.0
     n = poisson_inv(0.5, lam, INV_K)
-    rnd = ChunkRandoms(np.zeros((1, days)), np.full((1, days), 0.5), np.ones((1, days)))
+    rnd = ChunkRandoms(np.zeros((1, days)), np.full((1, days), 0.5), np.ones((1, days)), np.ones((1, days)))
     out = ChunkOutputs.empty(1, days, prep.setup.max_retargets, dtype=np.float64)
     kernel_numba.run_chunk(prep.setup, rnd, out)
     # the period's first block (951,552) is the start's last block, at t = 0; its last is 2015 blocks later
@@ -81,6 +83,54 @@ def test_first_retarget_statistically(ratio: float) -> None:
     assert first["height"] == 953_568
     assert first["change_pct_p50"] == pytest.approx(100 * median, abs=0.1)
     assert res.retargets.iloc[0]["share_of_paths"] == 1.0
+
+
+def test_unexplained_moves_act_as_hashrate() -> None:
+    """A fleet at the implied hashrate with exp(z) = 1.1 every day retargets exactly as a fleet 10% above
+    it (the by-hand case above), on both kernel forms."""
+    days = 20
+    want_prep = prepare(constant_fleet(1.1, 1, days))
+    prep = prepare(constant_fleet(1.0, 1, days))
+    for mult, p in ((1.0, want_prep), (1.1, prep)):
+        rnd = ChunkRandoms(
+            np.zeros((1, days)), np.full((1, days), 0.5), np.ones((1, days)), np.full((1, days), mult)
+        )
+        for kernel in (kernel_numba.run_chunk, numpy_chunk):
+            out = ChunkOutputs.empty(1, days, p.setup.max_retargets, dtype=np.float64)
+            kernel(p.setup, rnd, out)
+            if mult == 1.0:
+                want = (int(out.retarget_day[0, 0]), int(out.retarget_bits[0, 0]))
+            else:
+                assert (int(out.retarget_day[0, 0]), int(out.retarget_bits[0, 0])) == want
+                np.testing.assert_allclose(out.hashrate_ths[0], 1.1 * prep.setup.cap0_ths.sum(), rtol=1e-12)
+                assert out.offline_share[0].max() == 0.0  # the fleet itself is all online
+
+
+def test_unexplained_walk_by_hand() -> None:
+    """exp(z): 1 on day 0, then daily log steps N(0, sd^2 / 14): sd over 14 days."""
+    assert UNEXPLAINED_STEP_DAYS == 1
+    out = np.empty((20_000, 29))
+    draw_hash_mult(0.05, np.random.default_rng(1), out)
+    z = np.log(out)
+    assert np.all(z[:, 0] == 0.0)
+    steps = np.diff(z, axis=1)
+    assert float(np.std(steps)) == pytest.approx(0.05 / math.sqrt(14), rel=0.01)
+    assert abs(float(np.mean(steps))) < 1e-4
+    assert float(np.std(z[:, 14])) == pytest.approx(0.05, rel=0.02)
+    assert float(np.std(z[:, 28])) == pytest.approx(0.05 * math.sqrt(2), rel=0.02)
+    draw_hash_mult(0.0, np.random.default_rng(1), out)
+    assert np.all(out == 1.0)
+
+
+def test_unexplained_moves_widen_the_band_not_the_median() -> None:
+    """Second retarget of a flat fleet: the median stays, the 90% band widens."""
+    narrow = simulate(constant_fleet(1.0, 4_000, 32, seed=7)).retargets.iloc[1]
+    wide = simulate(
+        constant_fleet(1.0, 4_000, 32, seed=7, **{"fleet.unexplained_log_sd": 0.1})
+    ).retargets.iloc[1]
+    assert wide["difficulty_p50"] == pytest.approx(narrow["difficulty_p50"], rel=0.01)
+    width = wide["difficulty_p95"] / wide["difficulty_p05"]
+    assert width > 1.2 * narrow["difficulty_p95"] / narrow["difficulty_p05"]
 
 
 def test_halving_at_1_050_000_halves_the_subsidy() -> None:
@@ -139,6 +189,7 @@ def test_v_shaped_price_hashrate_drops_and_recovers() -> None:
             "price.prices_usd": path,
             "impact.enabled": False,
             "fleet.deploy.enabled": False,
+            "fleet.unexplained_log_sd": 0.0,  # the price's V alone (no moves no price explains)
         }
     )
     res = simulate(s)

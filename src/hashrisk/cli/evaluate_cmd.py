@@ -171,17 +171,11 @@ def evaluate_command(
         None, "--synthetic", help="With --estimator: N synthetic epochs instead of stored blocks."
     ),
     seed: int = typer.Option(2026, "--seed", help="Random seed."),
-    unexplained_sd: float = typer.Option(
-        0.0,
-        "--unexplained-sd",
-        help="Log-sd per retarget of hashrate moves no price explains, added to the simulated band "
-        "(0: the model as it is; see `hashrisk.sim.evaluate.widen`).",
-    ),
     unexplained_scale: float = typer.Option(
         0.0,
         "--unexplained-scale",
-        help="Adaptive bands: add this multiple of each origin's sd of the last year's log adjustments to "
-        "--unexplained-sd (0: off).",
+        help="Adaptive bands: each origin's fleet.unexplained_log_sd becomes this multiple of the sd of its "
+        "last year of log adjustments (0: the scenario's value).",
     ),
     home: Path | None = HOME_OPTION,
     out: Path | None = typer.Option(None, "--out", help="Write the per-origin rows (.csv or .parquet)."),
@@ -201,8 +195,6 @@ def evaluate_command(
         raise InputError("--mode", mode, "conditional, unconditional or both")
     if backend not in SWEEP_BACKENDS:
         raise InputError("--backend", backend, f"one of {', '.join(SWEEP_BACKENDS)}")
-    if not 0.0 <= unexplained_sd <= 1.0 or not math.isfinite(unexplained_sd):
-        raise InputError("--unexplained-sd", unexplained_sd, "a log-sd per retarget in [0, 1]")
     if not 0.0 <= unexplained_scale <= 10.0 or not math.isfinite(unexplained_scale):
         raise InputError("--unexplained-scale", unexplained_scale, "a multiple in [0, 10]")
     if not 1 <= paths <= 100_000:
@@ -228,7 +220,6 @@ def evaluate_command(
         backend=backend,
         workers=workers,
         scheduler=scheduler,
-        unexplained_log_sd=unexplained_sd,
         unexplained_scale=unexplained_scale,
     )
     rows = res.rows[res.rows["horizon"] >= lo] if len(res.rows) else res.rows

@@ -29,7 +29,12 @@ from hashrisk.report.model import Chart as ChartBlock
 from hashrisk.report.model import Figures, KeyFigure, Paragraph, Section, Skipped, Table
 from hashrisk.report.sections_evaluation import evaluation_section
 from hashrisk.report.sections_listed import listed_section
-from hashrisk.report.sections_measured import flows_section, hpc_section, sensitivity_section
+from hashrisk.report.sections_measured import (
+    efficiency_section,
+    flows_section,
+    hpc_section,
+    sensitivity_section,
+)
 from hashrisk.report.sections_onchain import onchain_section
 from hashrisk.report.sections_tracking import changes_section, history_section
 from hashrisk.sim.scenario import field_descriptions
@@ -732,6 +737,7 @@ SECTIONS: tuple[tuple[str, str, SectionBuilder], ...] = (
     ("changes", "What changed", changes_section),
     ("production_cost", "Production cost with bounds, against the price", production_cost_section),
     ("cost_curve", "The cost curve: who is underwater at the price", cost_curve_section),
+    ("efficiency", "Fleet efficiency against published costs", efficiency_section),
     ("next_adjustment", "The next difficulty adjustment", next_adjustment_section),
     ("stress", "Stress scenarios: -10%, -20%, -30%", stress_section),
     ("history", "History", history_section),

@@ -5,13 +5,21 @@ display what the library computed."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 
-from hashrisk.display import pct, usd, usd_bn, usd_m
+from hashrisk.analytics.efficiency import MAX_STATE_GAP_DAYS, PUBLISHED_COSTS, efficiency_comparison
+from hashrisk.data.snapshot import NetworkSnapshot
+from hashrisk.data.store import Store
+from hashrisk.data.stored_snapshot import complete_days, snapshot_for_date
+from hashrisk.display import num_or_dash, pct, usd, usd_bn, usd_m
+from hashrisk.economics.fleet import Fleet, build_fleet, dated_fleet_spec
+from hashrisk.errors import DataError
 from hashrisk.report.charts import COST_COLOR, LAYOUT, PRICE_COLOR
 from hashrisk.report.context import ReportContext
 from hashrisk.report.model import Chart, Figures, KeyFigure, Paragraph, Section, Skipped, Table
@@ -467,3 +475,117 @@ def flows_section(ctx: ReportContext) -> Section | Skipped:
         _sources_table(bf["sources"], f"BTC flow inputs ({bf['label']})"),
     ]
     return Section("flows", title, tuple(blocks))
+
+
+# --------------------------------------------------------------------------------------------- efficiency
+def _state_near(day: dt.date, home: Path | None, embedded: NetworkSnapshot) -> NetworkSnapshot | None:
+    """The snapshot of the stored complete day nearest `day` (within MAX_STATE_GAP_DAYS, the nearer and then
+    the earlier first); else the embedded snapshot when it lies that close; else None."""
+    window = dt.timedelta(days=MAX_STATE_GAP_DAYS)
+    if home is not None:
+        with Store(home, read_only=True) as store:
+            days = [d for d in complete_days(store, since=day - window) if d <= day + window]
+        for near in sorted(days, key=lambda d: (abs((d - day).days), d)):
+            try:
+                return snapshot_for_date(near, home=home)
+            except DataError:  # a complete day without fees or height: try the next nearest
+                continue
+    return embedded if abs((embedded.date - day).days) <= MAX_STATE_GAP_DAYS else None
+
+
+def _j(x: float) -> str:
+    return "n/a" if not math.isfinite(x) else f"{x:.1f} J/TH"
+
+
+def efficiency_section(ctx: ReportContext) -> Section:
+    """The fleet's efficiency against published production-cost series, and which assumption they support.
+
+    Each reference date gets the network state of the nearest stored complete day within
+    :data:`~hashrisk.analytics.efficiency.MAX_STATE_GAP_DAYS` (else the embedded snapshot when it is that
+    close, else nothing) and the dated vintage fleet of that day; :func:`hashrisk.analytics.efficiency.
+    efficiency_comparison` does the rest.
+    """
+    title = "Fleet efficiency against published costs"
+    home = Path(ctx.store_path).parent if ctx.store_path is not None else None
+    embedded = NetworkSnapshot.embedded()
+    states: dict[str, NetworkSnapshot | None] = {}
+    fleets: dict[str, Fleet | None] = {}
+    for ref in PUBLISHED_COSTS:
+        state = _state_near(ref.date, home, embedded)
+        states[ref.key] = state
+        fleets[ref.key] = (
+            None if state is None else build_fleet(dated_fleet_spec(state.date), state.hashrate_ths)
+        )
+    comp = efficiency_comparison(states, fleets, PUBLISHED_COSTS)
+    rows = []
+    for r in comp.rows:
+        ref, state = r.reference, states.get(r.reference.key)
+        if state is None:
+            day = f"none within {MAX_STATE_GAP_DAYS} days"
+        else:
+            origin = (
+                "embedded snapshot" if state.sources.get("date") == embedded.sources["date"] else "stored"
+            )
+            day = f"{state.date.isoformat()} ({origin})"
+        rows.append(
+            (
+                ref.publisher,
+                ref.date.isoformat(),
+                "—" if ref.cost_usd_per_btc is None else usd(ref.cost_usd_per_btc),
+                "—" if ref.power_price_usd_per_kwh is None else f"${ref.power_price_usd_per_kwh:g}/kWh",
+                f"{_j(r.published_efficiency_j_per_th)} ({r.efficiency_basis})",
+                _j(r.hashrisk_wall_efficiency_j_per_th),
+                usd(r.hashrisk_electricity_cost_usd_per_btc),
+                num_or_dash(r.ratio_hashrisk_to_published, ".2f"),
+                day,
+            )
+        )
+    blocks: list[Any] = [
+        Paragraph(
+            "How efficient is the fleet hashrisk assumes, against the figures the desks publish? A published "
+            "electricity-only cost at a stated power price implies the network's wall efficiency (J/TH "
+            "including overhead): e_wall = cost × reward × 3.6·10^18 / (p_kWh × difficulty × 2^32), on the "
+            "network state of the nearest stored day. hashrisk's column is the dated vintage fleet of that day "
+            "(catalog machines of the preceding six years, weighted by age: an assumption) and its electricity "
+            "cost at the same power price."
+        ),
+        Table(
+            (
+                "publisher",
+                "date",
+                "published cost",
+                "power price",
+                "published or implied efficiency",
+                "hashrisk dated fleet",
+                "hashrisk electricity cost",
+                "ratio hashrisk/published",
+                "network state used",
+            ),
+            tuple(rows),
+            caption="Wall efficiency: published or implied by the published cost, against the dated fleet",
+        ),
+        Paragraph(comp.verdict),
+        Paragraph(
+            "Every figure is press reporting of the bank's or firm's note, not the note itself. Where the "
+            "reporting does not state JPMorgan's power price, $0.05/kWh is assumed, as in the bank's later "
+            "notes. The 2026 reference is dated 2026-06-22; without stored data for it the embedded snapshot of "
+            f"2026-06-01 stands for it. Agreement means within {comp.stats['tolerance']:.0%} (the figures are "
+            "rounded and the day's difficulty and fees behind them are not reported).",
+            kind="note",
+        ),
+        Table(
+            ("reference", "what it is", "source", "source date", "address"),
+            tuple(
+                (
+                    f"{ref.publisher}, {ref.date.isoformat()}",
+                    ref.note,
+                    ref.source_title,
+                    ref.source_date,
+                    ref.source_url or "—",
+                )
+                for ref in sorted(PUBLISHED_COSTS, key=lambda ref: ref.date)
+            ),
+            caption="Published figures compared (as reported)",
+        ),
+    ]
+    return Section("efficiency", title, tuple(blocks), data={"efficiency": comp.summary()})

@@ -30,6 +30,11 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 ByteArray = npt.NDArray[np.uint8]
 
+UNEXPLAINED_STEP_DAYS = 1
+"""Days between steps of the unexplained hashrate walk (its log-sd is given per 14 days)."""
+UNEXPLAINED_SD_DAYS = 14
+"""The unexplained walk's log-sd is per this many days: one retarget period at the target pace."""
+
 SERIES = ("price_usd", "hashrate_ths", "difficulty", "sold_btc", "offline_share")
 """Daily per-path series the kernels write, in this order."""
 
@@ -162,11 +167,15 @@ class ChunkRandoms:
         Uniforms in [0, 1) inverted through the Poisson CDF of the day's expected blocks.
     fee_mult : ndarray (P, D) float64
         Mean-one lognormal fee noise.
+    hash_mult : ndarray (P, D) float64
+        ``exp(z_t)``: the hashrate moves no price explains, ``z`` a random walk from ``z_0 = 0`` that
+        steps every :data:`UNEXPLAINED_STEP_DAYS` days (all ones when the scenario has none).
     """
 
     log_return: FloatArray
     u_blocks: FloatArray
     fee_mult: FloatArray
+    hash_mult: FloatArray
 
     @property
     def n_paths(self) -> int:

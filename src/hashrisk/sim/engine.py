@@ -2,12 +2,13 @@
 
 Seeding (same seed, same result, whatever the chunk size; the three kernels agree to 1e-9)
     Paths are grouped in fixed blocks of :data:`PATH_BLOCK` paths. Block ``b`` draws random variable ``v``
-    (0-2: price, 3: blocks, 4: fees) from ``numpy.random.default_rng(SeedSequence(seed, spawn_key=(b, v)))``,
-    which is ``SeedSequence(seed).spawn(n_blocks)[b].spawn(5)[v]``. Draws are made row by row, so a path's
+    (0-2: price, 3: blocks, 4: fees, 5: unexplained hashrate moves) from
+    ``numpy.random.default_rng(SeedSequence(seed, spawn_key=(b, v)))``, i.e.
+    ``SeedSequence(seed).spawn(n_blocks)[b].spawn(6)[v]``. Draws are made row by row, so a path's
     numbers depend only on the seed, its index and the horizon. Chunks are whole blocks.
 
 Memory (the 1,000,000 paths x 365 days goal is < 1 GB)
-    A chunk holds its random numbers (3 float64 per path-day) and its per-path daily series (5 float64 per
+    A chunk holds its random numbers (4 float64 per path-day) and its per-path daily series (5 float64 per
     path-day: one compiled kernel serves the engine and the exactness tests); the default chunk is sized to
     ~256 MB. After the kernel, the chunk is folded into per-day fixed-bin histograms (see
     :mod:`hashrisk.sim.result`; ~30,000 int32 bins per day in all) and per-path scalars are copied (~15
@@ -54,7 +55,13 @@ from hashrisk.economics.machine import energy_kwh_per_ths_day
 from hashrisk.economics.revenue import revenue_usd_per_ths_day
 from hashrisk.errors import InputError, UnknownNameError
 from hashrisk.sim import kernel_numba, kernel_numpy
-from hashrisk.sim.arrays import ChunkOutputs, ChunkRandoms, KernelSetup
+from hashrisk.sim.arrays import (
+    UNEXPLAINED_SD_DAYS,
+    UNEXPLAINED_STEP_DAYS,
+    ChunkOutputs,
+    ChunkRandoms,
+    KernelSetup,
+)
 from hashrisk.sim.prices import N_PRICE_STREAMS, PreparedPrice, draw_log_returns, prepare_price
 from hashrisk.sim.result import SimAccumulator, SimResult, StartInfo, retarget_table
 from hashrisk.sim.scenario import Scenario
@@ -66,7 +73,8 @@ PATH_BLOCK = 1_000
 """Paths per random-stream block (part of the reproducibility contract: do not change lightly)."""
 STREAM_BLOCKS = N_PRICE_STREAMS
 STREAM_FEES = N_PRICE_STREAMS + 1
-N_STREAMS = N_PRICE_STREAMS + 2
+STREAM_HASH = N_PRICE_STREAMS + 2
+N_STREAMS = N_PRICE_STREAMS + 3
 CHUNK_BYTES = 256 * 2**20
 """Target size of one chunk's random numbers and series [bytes] (sets the default chunk)."""
 MAX_CHUNK_PATHS = 50_000
@@ -222,7 +230,7 @@ def _start_snapshot(scenario: Scenario, snapshot: NetworkSnapshot | None) -> Net
 
 def default_chunk_paths(n_days: int) -> int:
     """Default chunk: ~:data:`CHUNK_BYTES` of random numbers and series, whole blocks, at most 50,000 paths."""
-    per_path = n_days * (3 * 8 + 5 * 8) + (n_days // 7 + 4) * 12
+    per_path = n_days * (4 * 8 + 5 * 8) + (n_days // 7 + 4) * 12
     blocks = max(1, CHUNK_BYTES // (per_path * PATH_BLOCK))
     return int(min(MAX_CHUNK_PATHS, blocks * PATH_BLOCK))
 
@@ -419,6 +427,28 @@ def _draw_block(prep: PreparedRun, rnd: ChunkRandoms, a: int, b: int, block: int
     fee *= sigma
     fee -= 0.5 * sigma * sigma
     np.exp(fee, out=fee)
+    draw_hash_mult(prep.scenario.fleet.unexplained_log_sd, gens[STREAM_HASH], rnd.hash_mult[a:b])
+
+
+def draw_hash_mult(log_sd: float, gen: np.random.Generator, out: FloatArray) -> None:
+    """Fill `out` (P, D) with ``exp(z_t)``: ``z_0 = 0``, then a step ``N(0, s^2)`` at each day that is a
+    multiple of :data:`~hashrisk.sim.arrays.UNEXPLAINED_STEP_DAYS`, with
+    ``s = log_sd * sqrt(UNEXPLAINED_STEP_DAYS / UNEXPLAINED_SD_DAYS)`` (so ``log_sd`` per 14 days): the
+    hashrate moves no price explains.
+    """
+    if log_sd <= 0.0:
+        out.fill(1.0)
+        return
+    n_p, n_days = out.shape
+    step = UNEXPLAINED_STEP_DAYS
+    n_steps = (n_days - 1) // step
+    z = np.zeros((n_p, n_steps + 1))
+    if n_steps:
+        z[:, 1:] = gen.standard_normal((n_p, n_steps))
+        z[:, 1:] *= log_sd * math.sqrt(step / UNEXPLAINED_SD_DAYS)
+        np.cumsum(z, axis=1, out=z)
+    np.exp(z, out=z)
+    out[:] = z if step == 1 else np.repeat(z, step, axis=1)[:, :n_days]
 
 
 def draw_randoms(
@@ -442,8 +472,10 @@ def draw_randoms(
         raise ValueError(f"first_path must be a multiple of PATH_BLOCK = {PATH_BLOCK}")
     n_days = prep.setup.n_days
     if out is None or out.log_return.shape[0] < n_paths:
-        out = ChunkRandoms(*(np.empty((n_paths, n_days)) for _ in range(3)))
-    rnd = ChunkRandoms(out.log_return[:n_paths], out.u_blocks[:n_paths], out.fee_mult[:n_paths])
+        out = ChunkRandoms(*(np.empty((n_paths, n_days)) for _ in range(4)))
+    rnd = ChunkRandoms(
+        out.log_return[:n_paths], out.u_blocks[:n_paths], out.fee_mult[:n_paths], out.hash_mult[:n_paths]
+    )
     tasks = [
         (a, min(n_paths, a + PATH_BLOCK), (first_path + a) // PATH_BLOCK)
         for a in range(0, n_paths, PATH_BLOCK)

@@ -12,10 +12,10 @@ Rolling-origin backcast
     - the fleet: the vintage fleet of ``D``'s month (:func:`hashrisk.economics.fleet.vintage_fleet_spec`,
       catalog models released by that month); origins before the catalog's first release (2016-06) are
       skipped and counted;
-    - the behaviour: the scenario defaults (labelled assumptions, not fitted by ``hashrisk calibrate``; the
-      calibration windows of 2022/2024 would leak into earlier origins, so they are not used). Caveat: the
-      deployment cap's default (0.5/year) is described as "near the network's fastest yearly growth of
-      2023-25", a judgement informed by later years;
+    - the behaviour: the scenario's. The defaults' two fitted parameters (deployment cap
+      ``fleet.deploy.max_growth_per_year`` and unexplained moves ``fleet.unexplained_log_sd``) were fitted on
+      the 2016-2021 origins only, so later origins are out of sample and earlier ones in sample; the rest
+      are labelled assumptions (``hashrisk calibrate``'s 2022/2024 windows are not used: they would leak);
     - the trend baseline: the mean log adjustment of the last :data:`TREND_LOOKBACK` retargets up to ``H0``.
 
     Two modes:
@@ -46,16 +46,15 @@ Next-adjustment estimate
     consensus outcome. :func:`synthetic_epochs` makes chains with a drifting hashrate for tests.
 
 Findings (stored Coin Metrics and mempool.space history; fit on origins 2016-2021, test on 2022-2025-02)
-    With the scenario defaults the simulated median is biased low (too little hashrate growth: -2.7% at
-    one retarget, -7.2% at six, conditional, 2016-2025) and the bands hold only block-arrival noise (90%
-    bands cover about a third of the outcomes). A deployment cap of 1.0/year
-    (``fleet.deploy.max_growth_per_year``, default 0.5) minimised the fit years' MAE at horizons 2-6 on the
-    grid 0.5/0.75/1.0/1.25/1.5 and removes the bias; unexplained moves of 0.06 in log per retarget
-    (:data:`FITTED_UNEXPLAINED_LOG_SD`, minimum CRPS on the fit years) bring the fit years' 90% coverage to
-    87% but over-cover the calmer test years (~99%); the adaptive alternative (``unexplained_scale=1``, the
-    sd of the origin's last year of adjustments) covers ~95% there. Neither changes the simulator's
-    defaults: pass them with ``--scenario`` / ``--unexplained-sd`` / ``--unexplained-scale``.
-
+    With the earlier defaults (cap 0.5/year, no unexplained moves) the median was biased low (too little
+    hashrate growth: -2.7% at one retarget, -7.2% at six, conditional) and the bands held only block-arrival
+    noise (90% bands covered about a third of the outcomes). Fitted on 2016-2021 only: the cap 1.0/year
+    (minimum MAE at horizons 2-6, grid 0.5-1.5) and unexplained moves of 0.08 in log per 14 days, a model
+    term (:func:`hashrisk.sim.engine.draw_hash_mult`; minimum mean CRPS of both modes, grid 0.04-0.12; the
+    adaptive form, ``unexplained_scale`` times the origin's last year of adjustments, scored worse there).
+    On the test years the 90% bands then over-cover (92-100%: calmer years than 2016-2021), the adaptive
+    form covers 89% (conditional) / 97%; conditional skill against persistence at 1-6 retargets is -3, +8,
+    +25, +36, +43, +43%.
 Pure: the caller passes the stored frames (the CLI reads them from the store).
 """
 
@@ -111,11 +110,6 @@ BOOTSTRAP_LOOKBACK_DAYS = 4 * 365
 BANDS = {"coverage50": (0.25, 0.75), "coverage90": (0.05, 0.95)}
 RELIABILITY_LEVELS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 ESTIMATE_FRACTIONS = (0.10, 0.25, 0.50, 0.75, 0.90)
-FITTED_UNEXPLAINED_LOG_SD = 0.06
-"""Log-sd per retarget of hashrate moves no price explains, fitted by minimum CRPS on the 2016-2021 origins
-(conditional mode, deployment cap 1.0/year); grid 0-0.08."""
-FITTED_MAX_GROWTH_PER_YEAR = 1.0
-"""Deployment cap that minimised the 2016-2021 origins' MAE at horizons 2-6 (grid 0.5-1.5; default 0.5)."""
 RECENT_ADJUSTMENTS = 26
 """Retargets (about a year) whose log adjustments give an origin's recent variability (adaptive bands)."""
 
@@ -216,6 +210,7 @@ def origin_case(
     paths: int = 500,
     bootstrap_lookback_days: int = BOOTSTRAP_LOOKBACK_DAYS,
     fleet_half_life_years: float = VINTAGE_HALF_LIFE_YEARS,
+    unexplained_scale: float = 0.0,
 ) -> OriginCase:
     """The forecast set-up of the origin at retarget `height`, from frames it truncates itself.
 
@@ -259,6 +254,8 @@ def origin_case(
         "fleet.spec": spec.model_dump(),
         "start.epoch_start_offset_s": 0,
     }
+    if unexplained_scale > 0 and math.isfinite(recent_sd):
+        params["fleet.unexplained_log_sd"] = min(1.0, unexplained_scale * recent_sd)
     if mode == "conditional":
         future = daily["price_usd"].loc[(idx >= start_ts)]
         want = pd.date_range(start_ts, periods=horizon_days, freq="D")
@@ -370,34 +367,14 @@ def crps_log_pct(truth: float, samples: FloatArray, d0: float) -> float:
     return float(sr.crps_ensemble(100.0 * math.log(truth / d0), 100.0 * np.log(x / d0), backend="numpy"))
 
 
-def widen(samples: FloatArray, k: int, unexplained_log_sd: float, seed: Sequence[int]) -> FloatArray:
-    """`samples` of retarget `k` times ``exp(s sqrt(k) z)``, ``z`` iid standard normal (seeded by `seed`).
-
-    The hashrate moves that no price explains (curtailment, bans, weather, hardware waves) as a random walk
-    of ``s`` per retarget in log: it widens the band and leaves the median where it was (up to sampling).
-    """
-    if unexplained_log_sd <= 0:
-        return samples
-    z = np.random.default_rng(list(seed)).standard_normal(samples.shape)
-    out: FloatArray = samples * np.exp(unexplained_log_sd * math.sqrt(k) * z)
-    return out
-
-
 def score_case(
     case: OriginCase,
     samples: FloatArray,
     retargets: pd.DataFrame,
     note: str = "",
-    *,
-    unexplained_log_sd: float = 0.0,
-    unexplained_scale: float = 0.0,
 ) -> list[dict[str, Any]]:
     """Rows ``(origin, horizon k)`` comparing the forecast with the stored truth (retargets without a
-    stored difficulty are left out). The samples are first widened (:func:`widen`, seeded by the origin's
-    height and ``k``) by ``unexplained_log_sd + unexplained_scale * case.recent_adjustment_sd`` per retarget
-    (the second term adapts to the sd of the last year's log adjustments, known at the origin)."""
-    extra = unexplained_scale * case.recent_adjustment_sd if unexplained_scale > 0 else 0.0
-    sd = unexplained_log_sd + (extra if math.isfinite(extra) else 0.0)
+    stored difficulty are left out)."""
     rows: list[dict[str, Any]] = []
     d0 = case.difficulty
     for k in range(1, case.horizons + 1):
@@ -408,7 +385,7 @@ def score_case(
         truth = float(truth_raw)
         t_real: Any = retargets.at[target, "time"] if "time" in retargets.columns else None
         x_all = samples[:, k - 1]
-        x = widen(x_all[np.isfinite(x_all)], k, sd, (case.height, k))
+        x = x_all[np.isfinite(x_all)]
         share = x.size / max(x_all.size, 1)
         trend = d0 * math.exp(case.trend_pace * k)
         row: dict[str, Any] = {
@@ -564,7 +541,6 @@ def evaluate(
     scheduler: str | None = None,
     kernel: Backend = "numba",
     heights: Sequence[int] | None = None,
-    unexplained_log_sd: float = 0.0,
     unexplained_scale: float = 0.0,
     fleet_half_life_years: float = VINTAGE_HALF_LIFE_YEARS,
 ) -> EvaluationResult:
@@ -580,12 +556,10 @@ def evaluate(
         Stored retargets (index ``height``; ``difficulty``, ``time``): origins and truth.
     heights : sequence of int, optional
         Origins to use instead of every retarget of the window.
-    unexplained_log_sd : float
-        Log-sd per retarget of hashrate moves no price explains, added to the simulated samples before
-        scoring (:func:`widen`; 0: the model as it is).
     unexplained_scale : float
-        Adds this multiple of each origin's sd of the last :data:`RECENT_ADJUSTMENTS` log adjustments to
-        that sd (adaptive bands; 0: off).
+        Adaptive bands: each origin's ``fleet.unexplained_log_sd`` (the model's hashrate moves no price
+        explains) becomes this multiple of the sd of its last :data:`RECENT_ADJUSTMENTS` log adjustments
+        (known at the origin). 0: the scenario's value at every origin.
     fleet_half_life_years : float
         Age half-life of the vintage fleets (:func:`~hashrisk.economics.fleet.vintage_fleet_spec`; longer:
         older, less efficient fleets).
@@ -624,6 +598,7 @@ def evaluate(
                         horizons=horizons,
                         paths=paths,
                         fleet_half_life_years=fleet_half_life_years,
+                        unexplained_scale=unexplained_scale,
                     )
                 )
             except InputError as exc:
@@ -643,16 +618,7 @@ def evaluate(
     elapsed = time.perf_counter() - t0
     rows: list[dict[str, Any]] = []
     for case, res in zip(cases, results, strict=True):
-        rows.extend(
-            score_case(
-                case,
-                res["samples"],
-                retargets,
-                res["note"],
-                unexplained_log_sd=unexplained_log_sd,
-                unexplained_scale=unexplained_scale,
-            )
-        )
+        rows.extend(score_case(case, res["samples"], retargets, res["note"]))
     frame = pd.DataFrame(rows)
     meta = {
         "since": since.isoformat() if since else None,
@@ -668,10 +634,12 @@ def evaluate(
         "backend": "dask" if scheduler else backend,
         "workers": 1 if backend == "serial" and scheduler is None else workers,
         "elapsed_s": elapsed,
-        "unexplained_log_sd": unexplained_log_sd,
+        "unexplained_log_sd": base.fleet.unexplained_log_sd if unexplained_scale <= 0 else "adaptive",
         "unexplained_scale": unexplained_scale,
+        "max_growth_per_year": base.fleet.deploy.max_growth_per_year,
         "fleet_half_life_years": fleet_half_life_years,
-        "parameters": "scenario defaults (assumptions, not fitted on the evaluated years)",
+        "parameters": "the scenario's (defaults: fitted on the 2016-2021 origins; later origins are "
+        "out of sample, earlier ones in sample)",
         "fleet": "vintage fleet of each origin's month",
         "halving_window_days": HALVING_WINDOW_DAYS,
         "drawdown": f">= {DRAWDOWN_THRESHOLD:.0%} below the {DRAWDOWN_LOOKBACK_DAYS}-day high",

@@ -101,13 +101,14 @@ def _run(
     log_return: Any,
     u_blocks: Any,
     fee_mult: Any,
+    hash_mult: Any,
     rt_day: Any,
     rt_bits: Any,
     *,
     static: tuple[tuple[str, Any], ...],
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
     s = KernelParams(**traced, **dict(static))
-    return run_xp(JaxOps(), s, log_return, u_blocks, fee_mult, rt_day, rt_bits)
+    return run_xp(JaxOps(), s, log_return, u_blocks, fee_mult, hash_mult, rt_day, rt_bits)
 
 
 def run_chunk(setup: KernelSetup, rnd: ChunkRandoms, out: ChunkOutputs) -> None:
@@ -125,6 +126,7 @@ def run_chunk(setup: KernelSetup, rnd: ChunkRandoms, out: ChunkOutputs) -> None:
             jnp.asarray(rnd.log_return, jnp.float64),
             jnp.asarray(rnd.u_blocks, jnp.float64),
             jnp.asarray(rnd.fee_mult, jnp.float64),
+            jnp.asarray(rnd.hash_mult, jnp.float64),
             jnp.asarray(o.retarget_day, jnp.int32),
             jnp.asarray(o.retarget_bits, jnp.int64),
             static=static,

@@ -27,6 +27,13 @@ def run_chunk(setup: KernelSetup, rnd: ChunkRandoms, out: ChunkOutputs) -> None:
     """
     o = out.head(rnd.n_paths)
     series, scalars = run_xp(
-        NumpyOps(), setup, rnd.log_return, rnd.u_blocks, rnd.fee_mult, o.retarget_day, o.retarget_bits
+        NumpyOps(),
+        setup,
+        rnd.log_return,
+        rnd.u_blocks,
+        rnd.fee_mult,
+        rnd.hash_mult,
+        o.retarget_day,
+        o.retarget_bits,
     )
     store_xp_results(o, series, scalars)

@@ -10,15 +10,18 @@ installed hashrate, on/off, counters, BTC and cash):
 4. **Cohorts**: ``r = rev * (1 / cash_cost)``. Underwater counter: ``+1`` if ``r < 1`` else ``0``; retire when it
    reaches ``retire_after_days`` (retirable cohorts). Online: off if ``r < 1 - h``. Offline: a streak of
    days with ``r >= 1 + h``; back on when the streak reaches ``on_lag_days``.
-   Online hashrate ``H = sum cap (online)``; installed ``I = sum cap (not retired)``, summed cohort by
-   cohort in index order.
+   The fleet's online hashrate ``H_f = sum cap (online)``; installed ``I = sum cap (not retired)``, summed
+   cohort by cohort in index order. The network's hashrate ``H = H_f * m_t``, with ``m_t = exp(z_t)`` the
+   moves no price explains (exp of a daily random walk from 0 with log-sd ``fleet.unexplained_log_sd`` per 14
+   days, drawn by the engine; 1 when off).
+   Offline share ``1 - H_f / I``.
 5. **Orders** ``I * growth_per_day * clip((1 - allin / rev) / full_margin, 0, 1)``, arriving in ``lead`` days.
 6. **Blocks** ``n = F^-1_Poisson(u_t; H * 1e12 * 86,400 / (D * 2^32))`` (:mod:`hashrisk.sim.poisson`), heights
    ``tip+1 .. tip+n`` mined at times ``t * 86,400 + floor(i * 86,400 / n)``, ``i = 1..n`` (uniform within the
    day). Subsidy summed exactly per height (halvings). When height ``2016 k + 2015`` is mined the new nBits
    is ``next_bits(bits, time(2016 k), time(2016 k + 2015))``; it applies from the next day (the rest of the
    day's blocks were drawn at the day's rate).
-7. **Treasuries** per cohort: production ``(subsidy + n f) * (cap * (1 / H))`` (online cohorts); sell
+7. **Treasuries** per cohort: production ``(subsidy + n f) * (cap * (1 / H_f))`` (online cohorts); sell
    ``share_sold`` of it; pay ``cap * cash_cost`` (online) and debt service; if cash < 0 sell BTC to cover
    (or lenders force-sell ``forced_share`` of the BTC).
 8. **Price** ``P' = P * exp(r_t - k * sigma * sqrt(max(0, sold - baseline) * P / volume))``.
@@ -188,6 +191,7 @@ def run_path(p: int, s: Any, rnd: Any, out: Any, inv_k: Any) -> None:
     n_tab = 0
     cdf_tab = np.empty(256)
     slot = 0
+    h_fleet = 0.0
     hashrate = 0.0
     installed = 0.0
     off_below = 1.0 - s.hysteresis
@@ -237,13 +241,14 @@ def run_path(p: int, s: Any, rnd: Any, out: Any, inv_k: Any) -> None:
                     streak[c] = 0
                     changed = True
         if changed:  # otherwise the sums are yesterday's (same terms, same order, same result)
-            hashrate = 0.0
+            h_fleet = 0.0
             installed = 0.0
             for c in range(n_c):
                 if not retired[c]:
                     installed += cap[c]
                     if online[c]:
-                        hashrate += cap[c]
+                        h_fleet += cap[c]
+        hashrate = h_fleet * rnd.hash_mult[p, t]
         # 5: orders
         if deploy >= 0:
             x = (1.0 - s.deploy_allin_usd_per_ths_day / rev) / s.full_margin
@@ -259,7 +264,7 @@ def run_path(p: int, s: Any, rnd: Any, out: Any, inv_k: Any) -> None:
         out.price_usd[p, t] = price
         out.hashrate_ths[p, t] = hashrate
         out.difficulty[p, t] = diff
-        off = 1.0 - hashrate / installed if installed > 0.0 else 0.0
+        off = 1.0 - h_fleet / installed if installed > 0.0 else 0.0
         out.offline_share[p, t] = off
         if off > off_max:
             off_max = off
@@ -308,7 +313,7 @@ def run_path(p: int, s: Any, rnd: Any, out: Any, inv_k: Any) -> None:
 
         # 7: production, sales, treasuries
         sold = 0.0
-        inv_h = 1.0 / hashrate if hashrate > 0.0 else 0.0
+        inv_h = 1.0 / h_fleet if h_fleet > 0.0 else 0.0
         for c in range(n_c):
             prod = 0.0
             spend = s.debt_usd_per_day[c]
@@ -427,7 +432,14 @@ def _safe_div(xp: Any, num: Any, den: Any, default: float) -> Any:
 
 
 def run_xp(
-    ops: Any, s: Any, log_return: Any, u_blocks: Any, fee_mult: Any, rt_day: Any, rt_bits: Any
+    ops: Any,
+    s: Any,
+    log_return: Any,
+    u_blocks: Any,
+    fee_mult: Any,
+    hash_mult: Any,
+    rt_day: Any,
+    rt_bits: Any,
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """The model over all paths at once, on the backend `ops` (see the module docstring).
 
@@ -438,7 +450,7 @@ def run_xp(
     s : KernelSetup or KernelParams
         The prepared scenario, scalars and cohort arrays in the backend's types (``deploy_cohort`` and
         ``lead_time_days`` as Python ints).
-    log_return, u_blocks, fee_mult : array (P, D)
+    log_return, u_blocks, fee_mult, hash_mult : array (P, D)
         The random numbers.
     rt_day, rt_bits : array (P, R)
         Retarget records to fill (numpy fills them in place).
@@ -506,7 +518,7 @@ def run_xp(
     )
 
     def day(st: State, xs: tuple[Any, ...]) -> tuple[State, tuple[Any, ...]]:
-        t, r, u, fee_noise = xs
+        t, r, u, fee_noise, hash_mult = xs
         price, diff, tip = st.price, st.diff, st.tip
         # 1-2: fees and revenue per TH/s ((P/P0)^0 = 1 exactly: no switch needed)
         fee = s.fees_level_btc * fee_noise * (price / price0) ** s.fees_elasticity
@@ -534,13 +546,14 @@ def run_xp(
         online = (online & ~switch_off) | switch_on
         streak = xp.where(switch_off | switch_on, 0, streak)
         installed = ops.sum_cohorts(xp.where(live, cap, 0.0))
-        hashrate = ops.sum_cohorts(xp.where(live & online, cap, 0.0))
+        h_fleet = ops.sum_cohorts(xp.where(live & online, cap, 0.0))
+        hashrate = h_fleet * hash_mult
         # 5: orders
         ring = st.ring
         if deploy >= 0:
             x = xp.clip((1.0 - s.deploy_allin_usd_per_ths_day / rev) / s.full_margin, 0.0, 1.0)
             ring = ops.set_row(ring, slot, installed * s.growth_per_day * x)
-        off = xp.where(installed > 0.0, 1.0 - _safe_div(xp, hashrate, installed, 0.0), 0.0)
+        off = xp.where(installed > 0.0, 1.0 - _safe_div(xp, h_fleet, installed, 0.0), 0.0)
         first_day = t == 0
         h_start = xp.where(first_day, hashrate, st.h_start)
         newly_dropped = ~first_day & (st.drop_day < 0) & (hashrate < h_start)
@@ -577,7 +590,7 @@ def run_xp(
         n_f = n.astype(f64)
         reward = sub / SATS_PER_BTC + n_f * fee
         # 7: treasuries
-        inv_h = _safe_div(xp, 1.0, hashrate, 0.0)
+        inv_h = _safe_div(xp, 1.0, h_fleet, 0.0)
         prod = xp.where(online, reward[:, None] * (cap * inv_h[:, None]), 0.0)
         spend = s.debt_usd_per_day[None, :] + xp.where(online, cap * cost[None, :], 0.0)
         routine = s.share_sold * prod
@@ -643,7 +656,7 @@ def run_xp(
         )
         return new_state, (price, hashrate, diff, sold, off)
 
-    st, series = ops.scan_days(day, init, (log_return, u_blocks, fee_mult), n_days)
+    st, series = ops.scan_days(day, init, (log_return, u_blocks, fee_mult, hash_mult), n_days)
 
     m = n_days - 1
     scalars: dict[str, Any] = {

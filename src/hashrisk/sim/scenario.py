@@ -38,6 +38,11 @@ DEFAULT_MAX_PATHS = 2_000_000
 """Default ceiling on ``paths`` (override with the environment variable ``HASHRISK_MAX_PATHS``)."""
 MAX_HORIZON_DAYS = 3_650
 """Longest horizon accepted [days] (ten years)."""
+FITTED_MAX_GROWTH_PER_YEAR = 1.0
+"""Deployment cap fitted on the 2016-2021 origins of the rolling-origin evaluation (hashrisk.sim.evaluate)."""
+FITTED_UNEXPLAINED_LOG_SD = 0.08
+"""Log-sd per 14 days of unexplained hashrate moves: minimum mean CRPS (both modes) of the 2016-2021 origins on
+the grid 0.04-0.12 (step 0.02), with the fitted deployment cap."""
 PRICE_MODELS = ("gbm", "jump", "bootstrap", "path")
 
 
@@ -392,12 +397,13 @@ class DeploySpec(_Model):
         description="Days from order to hashing. Assumption: about a quarter (delivery, installation).",
     )
     max_growth_per_year: float = Field(
-        default=0.5,
+        default=FITTED_MAX_GROWTH_PER_YEAR,
         ge=0,
         le=10,
         allow_inf_nan=False,
-        description="Cap on new orders as a share of installed hashrate per year. Assumption: 0.5, near the "
-        "network's fastest yearly growth of 2023-25.",
+        description="Cap on new orders as a share of installed hashrate per year. Assumption, fitted: 1.0 "
+        "minimised the difficulty MAE at 2-6 retargets of `hashrisk evaluate` on the 2016-2021 origins (grid "
+        "0.5-1.5; the earlier assumption 0.5 left the median 3-7% low).",
     )
     full_margin: float = Field(
         default=0.5,
@@ -459,6 +465,16 @@ class FleetBehaviour(_Model):
         "Assumption: a quarter.",
     )
     deploy: DeploySpec = Field(default_factory=DeploySpec, description="New deployments.")
+    unexplained_log_sd: float = Field(
+        default=FITTED_UNEXPLAINED_LOG_SD,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description="Hashrate moves no price explains (curtailment, bans, weather, hardware waves): the online "
+        "hashrate is multiplied by exp(z), z a daily random walk from 0 with this log-sd per 14 days (one "
+        "retarget period); it widens the bands and leaves the median. Assumption, fitted by minimum CRPS of "
+        "`hashrisk evaluate` on the 2016-2021 origins. 0: off.",
+    )
 
 
 # --------------------------------------------------------------------------------------------- treasuries
