@@ -88,7 +88,7 @@ def main() -> None:
     rates: dict[str, float] = {}
     outputs: dict[str, ChunkOutputs] = {}
     for name, kernel in kernels.items():
-        out = ChunkOutputs.empty(args.paths, args.days, setup.max_retargets)
+        out = ChunkOutputs.empty(args.paths, args.days, setup.max_retargets, n_owners=setup.n_owners)
         t0 = time.perf_counter()
         if name == "numba":  # compile or load the cache (shape-independent)
             small = ChunkRandoms(

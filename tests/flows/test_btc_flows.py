@@ -9,7 +9,6 @@ from hashrisk.economics.cost import production_cost
 from hashrisk.economics.fleet import FleetSpec, build_fleet
 from hashrisk.errors import InputError
 from hashrisk.flows.btc import DAYS_PER_QUARTER, DEFAULT_SHARE_SOLD, BtcFlowInputs, btc_flows
-from hashrisk.sim.scenario import Scenario
 
 SNAP = NetworkSnapshot()
 COST = production_cost(SNAP, build_fleet(FleetSpec.default(), SNAP.hashrate_ths), 0.05)
@@ -40,8 +39,6 @@ def test_net_flow_by_hand_default_assumption() -> None:
     prod = _production_per_day()
     assert r.production_btc_per_day == pytest.approx(prod)
     assert prod == pytest.approx(446.6, abs=0.1)  # ~141.9 blocks/day x 3.148 BTC
-    # the default share sold is the simulation's documented assumption
-    assert Scenario().treasury.share_sold == DEFAULT_SHARE_SOLD
     net = 520 / 7 - DEFAULT_SHARE_SOLD * prod
     assert r.net_btc_per_day == pytest.approx(net)
     s = r.summary()

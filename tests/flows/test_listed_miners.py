@@ -134,13 +134,13 @@ def test_missing_metric_is_nan_not_zero_in_wide_and_quarterly(data: pd.DataFrame
 def test_quarterly_total_by_hand(data: pd.DataFrame) -> None:
     per, totals = quarterly_sales(data)
     riot = per[(per["company"] == "Riot Platforms") & (per["quarter"] == "2024Q3")].iloc[0]
-    assert float(riot["btc_produced"]) == 322 + 412  # August + September; July not in the data
-    assert riot["missing_produced"] == "2024-07"
-    assert int(riot["months_produced"]) == 2
+    assert float(riot["btc_produced"]) == 370 + 322 + 412  # July + August + September
+    assert riot["missing_produced"] == ""
+    assert int(riot["months_produced"]) == 3
     assert float(riot["btc_sold"]) == 0.0  # both months show '-' in the sold row
     t = totals.set_index("quarter")
-    assert float(t.loc["2024Q3", "btc_produced"]) == 734
-    assert t.loc["2024Q3", "incomplete_companies"] == "Riot Platforms"
+    assert float(t.loc["2024Q3", "btc_produced"]) == 1104
+    assert t.loc["2024Q3", "incomplete_companies"] == ""
     assert float(t.loc["2025Q1", "btc_produced"]) == 2286  # MARA's quarterly figure
 
 

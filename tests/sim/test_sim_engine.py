@@ -59,7 +59,9 @@ def test_first_retarget_by_hand_with_median_blocks(ratio: float) -> None:
     lam = ratio * 144.0
     n = poisson_inv(0.5, lam, INV_K)
     rnd = ChunkRandoms(np.zeros((1, days)), np.full((1, days), 0.5), np.ones((1, days)), np.ones((1, days)))
-    out = ChunkOutputs.empty(1, days, prep.setup.max_retargets, dtype=np.float64)
+    out = ChunkOutputs.empty(
+        1, days, prep.setup.max_retargets, dtype=np.float64, n_owners=prep.setup.n_owners
+    )
     kernel_numba.run_chunk(prep.setup, rnd, out)
     # the period's first block (951,552) is the start's last block, at t = 0; its last is 2015 blocks later
     day, i = divmod(2015, n)
@@ -96,7 +98,9 @@ def test_unexplained_moves_act_as_hashrate() -> None:
             np.zeros((1, days)), np.full((1, days), 0.5), np.ones((1, days)), np.full((1, days), mult)
         )
         for kernel in (kernel_numba.run_chunk, numpy_chunk):
-            out = ChunkOutputs.empty(1, days, p.setup.max_retargets, dtype=np.float64)
+            out = ChunkOutputs.empty(
+                1, days, p.setup.max_retargets, dtype=np.float64, n_owners=p.setup.n_owners
+            )
             kernel(p.setup, rnd, out)
             if mult == 1.0:
                 want = (int(out.retarget_day[0, 0]), int(out.retarget_bits[0, 0]))
@@ -141,7 +145,7 @@ def test_halving_at_1_050_000_halves_the_subsidy() -> None:
     from hashrisk.sim.engine import draw_randoms
 
     rnd = draw_randoms(prep, 0, 50)
-    out = ChunkOutputs.empty(50, 14, prep.setup.max_retargets, dtype=np.float64)
+    out = ChunkOutputs.empty(50, 14, prep.setup.max_retargets, dtype=np.float64, n_owners=prep.setup.n_owners)
     kernel_numba.run_chunk(prep.setup, rnd, out)
     for p in range(50):
         tip = int(out.path_i[p, PI_TIP])
@@ -236,7 +240,9 @@ def test_histogram_quantiles_match_exact_quantiles() -> None:
     prep = prepare(s)
     from hashrisk.sim.engine import draw_randoms
 
-    out = ChunkOutputs.empty(2_000, 20, prep.setup.max_retargets, dtype=np.float64)
+    out = ChunkOutputs.empty(
+        2_000, 20, prep.setup.max_retargets, dtype=np.float64, n_owners=prep.setup.n_owners
+    )
     kernel_numba.run_chunk(prep.setup, draw_randoms(prep, 0, 2_000), out)
     for name in SERIES:
         exact = np.quantile(out.series(name)[:, -1], [0.05, 0.5, 0.95])

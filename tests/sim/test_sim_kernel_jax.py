@@ -158,7 +158,9 @@ def _run_both(kj: ModuleType, scenario: Scenario) -> tuple[ChunkOutputs, ChunkOu
     rnd = draw_randoms(prep, 0, scenario.paths)
     outs = []
     for kernel in (kj.run_chunk, kernel_numpy.run_chunk):
-        out = ChunkOutputs.empty(scenario.paths, scenario.horizon_days, prep.setup.max_retargets)
+        out = ChunkOutputs.empty(
+            scenario.paths, scenario.horizon_days, prep.setup.max_retargets, n_owners=prep.setup.n_owners
+        )
         kernel(prep.setup, rnd, out)
         outs.append(out)
     return outs[0], outs[1]

@@ -9,26 +9,60 @@ import numpy as np
 import pytest
 
 from hashrisk.sim import Scenario, kernel_numba, kernel_numpy, model, simulate
-from hashrisk.sim.arrays import SERIES, ChunkOutputs
+from hashrisk.sim.arrays import OF_DRAWN_BTC, OF_RAISED_USD, SERIES, ChunkOutputs
 from hashrisk.sim.engine import N_STREAMS, PATH_BLOCK, block_generators, draw_randoms, prepare
 from hashrisk.sim.poisson import INV_K
 
 HISTORY = list(np.random.default_rng(11).normal(0.0005, 0.03, 400))
+
+OWNERS: list[dict[str, Any]] = [
+    {
+        "name": "A",
+        "hashrate_ths": 60e6,
+        "efficiency_j_per_th": 19.0,
+        "power_price_usd_per_kwh": 0.04,
+        "btc": 50_000.0,
+        "cash_usd": 100e6,
+        "cash_floor_usd": 50e6,
+        "share_sold": 0.3,
+        "policy": "raise_capital",
+        "other_costs_usd_per_day": 500_000.0,
+        "debt": [{"name": "notes", "principal_usd": 200e6, "annual_rate": 0.01, "maturity": "2026-06-20"}],
+        "flows": [{"label": "capex", "start": "2026-06-05", "end": "2026-08-01", "usd": -900e6}],
+    },
+    {
+        "name": "B",
+        "hashrate_ths": 40e6,
+        "efficiency_j_per_th": 26.0,
+        "power_price_usd_per_kwh": 0.05,
+        "btc": 3_000.0,
+        "cash_usd": 20e6,
+        "cash_floor_usd": 10e6,
+        "share_sold": 1.0,
+        "other_costs_usd_per_day": 300_000.0,
+        "flows": [{"label": "lease", "start": "2026-07-01", "end": "2026-12-31", "usd": 50e6}],
+    },
+]
+"""Two owners exercising every branch: raise-first and sell-first, debt maturing, capex, lease revenue."""
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "default": {},
     "jump-merton": {"price.model": "jump", "price.jump_rate_per_year": 40.0},
     "jump-student": {"price.model": "jump", "price.tails": "student_t", "price.df": 3.0},
     "bootstrap": {"price.model": "bootstrap", "price.log_returns": HISTORY, "price.block_days": 7},
-    "shock-forced-proportional": {
+    "shock-owners-proportional": {
         "price.shock": {"total_return": -0.4, "days": 20},
-        "treasury.sell_to_cover_opex": False,
-        "treasury.forced_liquidation_share": 0.3,
+        "owners": OWNERS,
         "treasury.initial_cash_days_of_opex": 2.0,
+        "treasury.initial_btc": 500.0,
+        "treasury.debt_service_usd_per_day": 2e6,
+        "financing.max_raise_cost": 0.08,
+        "net_flows.treasury_buying_usd_per_day": 30e6,
         "fees.model": "proportional",
         "impact.baseline": "none",
         "impact.k": 3.0,
     },
+    "no-owners-net-buying": {"owners": [], "net_flows.etf_usd_per_day": 200e6},
     "growth-and-retirement": {
         "start.price_usd": 140_000.0,
         "fleet.retire_after_days": 10,
@@ -46,7 +80,11 @@ def _run_both(scenario: Scenario) -> tuple[ChunkOutputs, ChunkOutputs]:
     outs = []
     for kernel in (kernel_numba.run_chunk, kernel_numpy.run_chunk):
         out = ChunkOutputs.empty(
-            scenario.paths, scenario.horizon_days, prep.setup.max_retargets, dtype=np.float64
+            scenario.paths,
+            scenario.horizon_days,
+            prep.setup.max_retargets,
+            dtype=np.float64,
+            n_owners=prep.setup.n_owners,
         )
         kernel(prep.setup, rnd, out)
         outs.append(out)
@@ -57,7 +95,7 @@ def _run_both(scenario: Scenario) -> tuple[ChunkOutputs, ChunkOutputs]:
 def test_numba_equals_numpy_reference(variant: str) -> None:
     scenario = Scenario(paths=120, horizon_days=150, seed=5).with_params(VARIANTS[variant])
     a, b = _run_both(scenario)
-    for name in (*SERIES, "path_f"):
+    for name in (*SERIES, "path_f", "owner_f"):
         x, y = getattr(a, name), getattr(b, name)
         np.testing.assert_allclose(
             x, y, rtol=1e-9, atol=1e-9 * max(1.0, float(np.nanmax(np.abs(y)))), err_msg=name
@@ -73,21 +111,28 @@ def test_compiled_kernel_is_the_uncompiled_model(variant: str) -> None:
     scenario = Scenario(paths=60, horizon_days=120, seed=5).with_params(VARIANTS[variant])
     prep = prepare(scenario)
     rnd = draw_randoms(prep, 0, scenario.paths)
-    compiled = ChunkOutputs.empty(scenario.paths, scenario.horizon_days, prep.setup.max_retargets)
+    compiled = ChunkOutputs.empty(
+        scenario.paths, scenario.horizon_days, prep.setup.max_retargets, n_owners=prep.setup.n_owners
+    )
     kernel_numba.run_chunk(prep.setup, rnd, compiled)
-    plain = ChunkOutputs.empty(scenario.paths, scenario.horizon_days, prep.setup.max_retargets)
+    plain = ChunkOutputs.empty(
+        scenario.paths, scenario.horizon_days, prep.setup.max_retargets, n_owners=prep.setup.n_owners
+    )
     rows = [0, 1, 29, 59]
     for p in rows:
         model.run_path(p, prep.setup, rnd, plain, INV_K)
-    for name in (*SERIES, "path_f", "path_i", "retarget_day", "retarget_bits"):
+    for name in (*SERIES, "path_f", "path_i", "retarget_day", "retarget_bits", "owner_f"):
         np.testing.assert_array_equal(getattr(plain, name)[rows], getattr(compiled, name)[rows], err_msg=name)
 
 
 def test_variants_exercise_the_policies() -> None:
     a, _ = _run_both(
-        Scenario(paths=60, horizon_days=150, seed=5).with_params(VARIANTS["shock-forced-proportional"])
+        Scenario(paths=60, horizon_days=150, seed=5).with_params(VARIANTS["shock-owners-proportional"])
     )
-    assert a.path_f[:, 1].sum() > 0  # forced liquidations
+    assert a.path_f[:, 1].sum() > 0  # treasury BTC sold to meet cash needs
+    assert (a.owner_f[:, 0, OF_RAISED_USD] > 0).all()  # owner A raised capital (raise first, then dearer)
+    assert (a.owner_f[:, 0, OF_DRAWN_BTC] > 0).any()  # and sold BTC once capital cost more than its cap
+    assert (a.owner_f[:, 1, OF_DRAWN_BTC] > 0).any()  # owner B sells BTC first
     g, _ = _run_both(
         Scenario(paths=60, horizon_days=150, seed=5).with_params(VARIANTS["growth-and-retirement"])
     )

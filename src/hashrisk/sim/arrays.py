@@ -40,7 +40,7 @@ SERIES = ("price_usd", "hashrate_ths", "difficulty", "sold_btc", "offline_share"
 
 # per-path float scalars (columns of ChunkOutputs.path_f)
 PF_SOLD_BTC = 0  # BTC sold over the horizon
-PF_FORCED_BTC = 1  # of which forced by lenders
+PF_FORCED_BTC = 1  # of which treasury BTC sold to meet cash needs (beyond the routine share of production)
 PF_FEES_BTC = 2  # fees received
 PF_VOL = 3  # annualised volatility of daily log price returns, feedback on
 PF_MDD = 4  # maximum drawdown of the price, feedback on
@@ -52,6 +52,18 @@ PF_CASH_END = 9  # miners' cash at the end [USD]
 PF_OFFLINE_MAX = 10  # largest daily share of installed hashrate offline
 PF_HASHRATE_MIN = 11  # lowest daily online hashrate / day-0 online hashrate
 N_PF = 12
+
+# per-path, per-owner float scalars (last axis of ChunkOutputs.owner_f), totals over the horizon
+OF_PRODUCED_BTC = 0  # BTC mined
+OF_SOLD_PRODUCTION_BTC = 1  # routine sales: share_sold of production
+OF_DRAWN_BTC = 2  # treasury BTC sold to keep cash at the floor
+OF_RAISED_USD = 3  # cash raised (net of costs) to keep cash at the floor
+OF_RAISE_COST_USD = 4  # issuance cost of that capital
+OF_NEED_USD = 5  # cash paid out (power, other costs, interest, principal, capex) less scheduled inflows
+OF_ROUTINE_USD = 6  # cash from the routine sales
+OF_BTC_END = 7
+OF_CASH_END = 8  # [USD]
+N_OF = 9
 
 # per-path integer scalars (columns of ChunkOutputs.path_i)
 PI_SUBSIDY_SATS = 0  # subsidy received [sats], exact
@@ -94,16 +106,15 @@ class KernelSetup:
         All-in cost of new machines [USD/(TH/s)/day].
     orders0_ths_per_day : float
         Orders in the pipeline at the start, per day [TH/s/day].
-    share_sold : float
-        Share of production sold each day.
-    sell_to_cover : bool
-        Sell BTC to cover a cash shortfall (else lenders force-sell `forced_share`).
-    forced_share : float
-        Share of BTC force-sold on a day with negative cash.
+    raise_cost0, raise_elasticity, raise_cost_max : float
+        Issuance cost ``min(0.95, raise_cost0 * (P0 / P)^raise_elasticity)``; raise-first owners sell BTC
+        first above `raise_cost_max`.
     impact_k, impact_sigma_daily, impact_volume_usd : float
-        Square-root law ``k * sigma * sqrt(net_usd / volume)`` (k = 0: feedback off).
+        Square-root law ``k * sigma * sign(net) * sqrt(|net_usd| / volume)`` (k = 0: feedback off).
     baseline_sold_btc : float
-        Sales already in the exogenous price [BTC/day].
+        Net mechanical sales already in the exogenous price [BTC/day].
+    buy_usd_per_day : float
+        Mechanical buying netted against the sales (treasuries, ETFs) [USD/day].
     tip0 : int
         Height of the last block at the start.
     bits0 : int
@@ -112,9 +123,14 @@ class KernelSetup:
         Time of the current period's first block [s, relative to the start].
     max_retargets : int
         Retargets recorded per path (later ones are applied but not recorded).
-    cap0_ths, online0, cost_usd_per_ths_day, btc0, cash0_usd, debt_usd_per_day, retirable : ndarray (C,)
-        Per cohort: installed hashrate, online flag, cash cost, BTC, cash, debt service [USD/day], and
-        whether it can retire.
+    cap0_ths, online0, cost_usd_per_ths_day, retirable, owner : ndarray (C,)
+        Per cohort: installed hashrate, online flag, cash cost, whether it can retire, and its owner's index.
+    btc0, cash0_usd, cash_floor_usd, share_sold, raise_first : ndarray (O,)
+        Per owner (the last one is the rest of the network): BTC, cash, the cash floor, the share of
+        production sold each day, and whether it raises capital before selling BTC.
+    scheduled_usd : ndarray (O, D)
+        Per owner and day: scheduled cash flows (+ in, - out: other costs, interest, principal, capex,
+        lease revenue) [USD].
     """
 
     n_days: int = field(metadata={"static": True})
@@ -130,13 +146,14 @@ class KernelSetup:
     full_margin: float
     deploy_allin_usd_per_ths_day: float
     orders0_ths_per_day: float
-    share_sold: float
-    sell_to_cover: bool
-    forced_share: float
+    raise_cost0: float
+    raise_elasticity: float
+    raise_cost_max: float
     impact_k: float
     impact_sigma_daily: float
     impact_volume_usd: float
     baseline_sold_btc: float
+    buy_usd_per_day: float
     tip0: int
     bits0: int
     epoch_first_time0: int
@@ -144,15 +161,24 @@ class KernelSetup:
     cap0_ths: FloatArray
     online0: ByteArray
     cost_usd_per_ths_day: FloatArray
+    retirable: ByteArray
+    owner: IntArray
     btc0: FloatArray
     cash0_usd: FloatArray
-    debt_usd_per_day: FloatArray
-    retirable: ByteArray
+    cash_floor_usd: FloatArray
+    share_sold: FloatArray
+    raise_first: ByteArray
+    scheduled_usd: FloatArray
 
     @property
     def n_cohorts(self) -> int:
         """Number of cohorts C."""
         return int(self.cap0_ths.size)
+
+    @property
+    def n_owners(self) -> int:
+        """Number of owners O (the listed ones and the rest)."""
+        return int(self.btc0.size)
 
 
 @dataclass
@@ -200,6 +226,8 @@ class ChunkOutputs:
         Day of each retarget (-1 past the last one).
     retarget_bits : ndarray (P, R) int64
         nBits after each retarget.
+    owner_f : ndarray (P, O, N_OF) float64
+        Per path and owner: totals over the horizon and end state (``OF_*``).
     """
 
     price_usd: npt.NDArray[np.floating]
@@ -211,9 +239,12 @@ class ChunkOutputs:
     path_i: IntArray
     retarget_day: npt.NDArray[np.int32]
     retarget_bits: IntArray
+    owner_f: FloatArray
 
     @classmethod
-    def empty(cls, n_paths: int, n_days: int, max_retargets: int, dtype: type = np.float64) -> ChunkOutputs:
+    def empty(
+        cls, n_paths: int, n_days: int, max_retargets: int, dtype: type = np.float64, n_owners: int = 1
+    ) -> ChunkOutputs:
         """Allocate outputs (series in `dtype`)."""
 
         def series() -> npt.NDArray[np.floating]:
@@ -230,6 +261,7 @@ class ChunkOutputs:
             path_i=np.zeros((n_paths, N_PI), dtype=np.int64),
             retarget_day=np.full((n_paths, max_retargets), -1, dtype=np.int32),
             retarget_bits=np.zeros((n_paths, max_retargets), dtype=np.int64),
+            owner_f=np.zeros((n_paths, n_owners, N_OF)),
         )
 
     def head(self, n_paths: int) -> ChunkOutputs:

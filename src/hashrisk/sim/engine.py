@@ -28,15 +28,18 @@ import difflib
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from hashrisk._yaml import load_yaml
 from hashrisk.chain.pow import (
     RETARGET_INTERVAL_BLOCKS,
     TARGET_SPACING_S,
@@ -64,7 +67,7 @@ from hashrisk.sim.arrays import (
 )
 from hashrisk.sim.prices import N_PRICE_STREAMS, PreparedPrice, draw_log_returns, prepare_price
 from hashrisk.sim.result import SimAccumulator, SimResult, StartInfo, retarget_table
-from hashrisk.sim.scenario import Scenario
+from hashrisk.sim.scenario import OwnerSpec, Scenario
 
 FloatArray = npt.NDArray[np.float64]
 Backend = Literal["numba", "numpy", "jax"]
@@ -171,7 +174,9 @@ class PreparedRun:
     fee_sigma : float
         Log-sd of the fee noise.
     cohorts : pandas.DataFrame
-        The simulated cohorts and their start state.
+        The simulated cohorts and their start state (with each one's owner).
+    owners : pandas.DataFrame
+        The owners (listed ones, then the rest) and their start balance sheets.
     """
 
     scenario: Scenario
@@ -180,6 +185,7 @@ class PreparedRun:
     price: PreparedPrice
     fee_sigma: float
     cohorts: pd.DataFrame
+    owners: pd.DataFrame
 
 
 def _fleet_spec(scenario: Scenario) -> FleetSpec:
@@ -233,6 +239,56 @@ def default_chunk_paths(n_days: int) -> int:
     per_path = n_days * (4 * 8 + 5 * 8) + (n_days // 7 + 4) * 12
     blocks = max(1, CHUNK_BYTES // (per_path * PATH_BLOCK))
     return int(min(MAX_CHUNK_PATHS, blocks * PATH_BLOCK))
+
+
+REST = "rest of the network"
+"""Name of the owner of the fleet's cohorts and of new deployments (the miners outside ``owners``)."""
+DEFAULT_OWNERS_FILE = "owners_default.yaml"
+
+
+@cache
+def default_owners() -> tuple[dt.date, tuple[OwnerSpec, ...]]:
+    """The packaged listed owners and the day their balance sheets are as of
+    (``hashrisk/sim/data/owners_default.yaml``, generated from the cited listed-miner datasets by
+    ``scripts/build_default_owners.py``)."""
+    res = resources.files("hashrisk.sim").joinpath("data", DEFAULT_OWNERS_FILE)
+    doc = load_yaml(res.read_text(encoding="utf-8"), "owners", DEFAULT_OWNERS_FILE)
+    day = dt.date.fromisoformat(str(doc["as_of"]))
+    return day, tuple(OwnerSpec.model_validate(o) for o in doc.get("owners") or [])
+
+
+def resolve_owners(scenario: Scenario, start: dt.date) -> tuple[OwnerSpec, ...]:
+    """The scenario's owners; when ``owners`` is null, the packaged ones for a start on their day, and none
+    for another start day (their balance sheets are dated: pass the owners of that day, e.g.
+    :func:`hashrisk.flows.owners.listed_owner_specs`, as the CLI does for a stored day)."""
+    if scenario.owners is not None:
+        return tuple(scenario.owners)
+    day, owners = default_owners()
+    return owners if start == day else ()
+
+
+def scheduled_cash_usd(owners: Sequence[OwnerSpec], start: dt.date, n_days: int) -> FloatArray:
+    """Scheduled cash flows per owner and simulated day (O, D) [USD, + in, - out]: other costs, interest
+    (``principal * rate / 365`` a day until maturity), principal on its maturity day, and each
+    :class:`~hashrisk.sim.scenario.CashFlowSpec` spread evenly over its days (the part inside the horizon)."""
+    out = np.zeros((len(owners), n_days))
+    for i, o in enumerate(owners):
+        out[i] -= o.other_costs_usd_per_day
+        for debt in o.debt:
+            last = n_days if debt.maturity is None else (debt.maturity - start).days
+            if last < 0:
+                continue  # matured before the start
+            out[i, : min(last, n_days)] -= debt.principal_usd * debt.annual_rate / DAYS_PER_YEAR
+            if last < n_days:
+                out[i, last] -= debt.principal_usd
+        for flow in o.flows:
+            first = (flow.start - start).days
+            end = ((flow.end or flow.start) - start).days
+            per_day = flow.usd / (end - first + 1)
+            a, b = max(first, 0), min(end + 1, n_days)
+            if a < b:
+                out[i, a:b] += per_day
+    return out
 
 
 def prepare(scenario: Scenario, snapshot: NetworkSnapshot | None = None) -> PreparedRun:
@@ -290,14 +346,38 @@ def prepare(scenario: Scenario, snapshot: NetworkSnapshot | None = None) -> Prep
             f"hashprice at the start is ${rev0 * 1000:.2f}/PH/day; the cheapest cohort costs "
             f"${cost.min() * 1000:.2f}/PH/day",
         )
-    cap = coh.hashrate_share * h0 / share_on
-    labels = list(coh.label)
+    # ---- owners: one cohort each (their own efficiency and power price); the fleet's cohorts are the rest
+    owners = resolve_owners(scenario, snap.date)
+    n_listed = len(owners)
+    o_cost = np.array(
+        [
+            float(energy_kwh_per_ths_day(o.efficiency_j_per_th, o.pue))
+            * o.power_price_usd_per_kwh
+            * (1.0 + spec.costs.other_opex_share_of_power)
+            for o in owners
+        ]
+    )
+    o_cap = np.array([o.hashrate_ths for o in owners])
+    o_online = rev0 / o_cost >= 1.0 - band if fb.initial_online == "profitable" else np.ones(n_listed, bool)
+    h_rest = h0 - float(o_cap[o_online].sum())
+    if h_rest <= 0.0:
+        raise InputError(
+            "owners",
+            f"{float(o_cap[o_online].sum()) / 1e6:,.1f} EH/s online",
+            f"listed owners' hashrate below the network's {h0 / 1e6:,.1f} EH/s at the start",
+        )
+    cap = np.concatenate([coh.hashrate_share * h_rest / share_on, o_cap])
+    cost = np.concatenate([cost, o_cost])
+    online = np.concatenate([online, o_online])
+    labels = list(coh.label) + [o.name for o in owners]
+    owner_of = np.concatenate([np.full(coh.label.size, n_listed), np.arange(n_listed)]).astype(np.int64)
+    owner_names = [o.name for o in owners] + [REST]
     retirable = np.ones(cost.size, np.uint8)
     eff, pue, pp, hw = (
-        coh.efficiency_j_per_th,
-        coh.pue,
-        coh.power_price_usd_per_kwh,
-        coh.hardware_usd_per_th,
+        np.concatenate([coh.efficiency_j_per_th, [o.efficiency_j_per_th for o in owners]]),
+        np.concatenate([coh.pue, [o.pue for o in owners]]),
+        np.concatenate([coh.power_price_usd_per_kwh, [o.power_price_usd_per_kwh for o in owners]]),
+        np.concatenate([coh.hardware_usd_per_th, np.full(n_listed, np.nan)]),
     )
     dep = fb.deploy
     deploy_cohort = -1
@@ -323,6 +403,7 @@ def prepare(scenario: Scenario, snapshot: NetworkSnapshot | None = None) -> Prep
         cap = np.append(cap, 0.0)
         online = np.append(online, rev0 / dep_cost >= 1.0 - band)
         retirable = np.append(retirable, np.uint8(0))
+        owner_of = np.append(owner_of, n_listed)  # new machines belong to the rest (assumption)
         eff, pue, pp, hw = (
             np.append(eff, dep_eff),
             np.append(pue, dep.pue),
@@ -331,19 +412,26 @@ def prepare(scenario: Scenario, snapshot: NetworkSnapshot | None = None) -> Prep
         )
         orders0 = float(cap.sum()) * growth * min(max((1.0 - allin / rev0) / dep.full_margin, 0.0), 1.0)
 
-    # ---- treasuries, allocated by installed hashrate
+    # ---- balance sheets: the listed owners', then the rest's (index n_listed)
     tr = scenario.treasury
-    weight = cap / cap.sum()
-    opex0 = float(np.sum(np.where(online, cap * cost, 0.0)))
-    btc0 = tr.initial_btc * weight
-    cash0 = tr.initial_cash_days_of_opex * opex0 * weight
-    debt = tr.debt_service_usd_per_day * weight
+    rest_opex0 = float(np.sum(np.where(online & (owner_of == n_listed), cap * cost, 0.0)))
+    btc0 = np.array([o.btc for o in owners] + [tr.initial_btc])
+    cash0 = np.array([o.cash_usd for o in owners] + [tr.initial_cash_days_of_opex * rest_opex0])
+    floor = np.array([o.cash_floor_usd for o in owners] + [0.0])
+    share_sold = np.array([o.share_sold for o in owners] + [tr.share_sold])
+    raise_first = np.array([o.policy == "raise_capital" for o in owners] + [False], dtype=np.uint8)
+    scheduled = scheduled_cash_usd(owners, snap.date, n_days)
+    scheduled = np.vstack([scheduled, np.full((1, n_days), -tr.debt_service_usd_per_day)])
 
     imp = scenario.impact
+    nf = scenario.net_flows
+    buy_usd = nf.treasury_buying_usd_per_day + nf.etf_usd_per_day
     baseline = 0.0
-    if imp.baseline == "start":
+    if imp.baseline == "start":  # the start day's expected routine net sales are in the exogenous price
         blocks0 = float(expected_blocks(h0, d0, SECONDS_PER_DAY))
-        baseline = blocks0 * (subsidy0 + fees_level) * tr.share_sold
+        online_cap = np.where(online, cap, 0.0)
+        share_by_owner = np.bincount(owner_of, weights=online_cap, minlength=n_listed + 1) / online_cap.sum()
+        baseline = blocks0 * (subsidy0 + fees_level) * float(share_by_owner @ share_sold) - buy_usd / price0
     sigma = imp.sigma_daily if imp.sigma_daily is not None else price.sigma_daily
 
     setup = KernelSetup(
@@ -360,13 +448,14 @@ def prepare(scenario: Scenario, snapshot: NetworkSnapshot | None = None) -> Prep
         full_margin=dep.full_margin,
         deploy_allin_usd_per_ths_day=allin,
         orders0_ths_per_day=orders0,
-        share_sold=tr.share_sold,
-        sell_to_cover=tr.sell_to_cover_opex,
-        forced_share=tr.forced_liquidation_share,
+        raise_cost0=scenario.financing.cost_at_start,
+        raise_elasticity=scenario.financing.price_elasticity,
+        raise_cost_max=scenario.financing.max_raise_cost,
         impact_k=imp.k if imp.enabled else 0.0,
         impact_sigma_daily=float(sigma),
         impact_volume_usd=imp.daily_volume_usd,
         baseline_sold_btc=baseline,
+        buy_usd_per_day=buy_usd,
         tip0=tip0,
         bits0=bits0,
         epoch_first_time0=int(t_first),
@@ -374,10 +463,14 @@ def prepare(scenario: Scenario, snapshot: NetworkSnapshot | None = None) -> Prep
         cap0_ths=np.ascontiguousarray(cap, dtype=np.float64),
         online0=np.ascontiguousarray(online, dtype=np.uint8),
         cost_usd_per_ths_day=np.ascontiguousarray(cost, dtype=np.float64),
+        retirable=np.ascontiguousarray(retirable, dtype=np.uint8),
+        owner=np.ascontiguousarray(owner_of, dtype=np.int64),
         btc0=np.ascontiguousarray(btc0, dtype=np.float64),
         cash0_usd=np.ascontiguousarray(cash0, dtype=np.float64),
-        debt_usd_per_day=np.ascontiguousarray(debt, dtype=np.float64),
-        retirable=np.ascontiguousarray(retirable, dtype=np.uint8),
+        cash_floor_usd=np.ascontiguousarray(floor, dtype=np.float64),
+        share_sold=np.ascontiguousarray(share_sold, dtype=np.float64),
+        raise_first=np.ascontiguousarray(raise_first, dtype=np.uint8),
+        scheduled_usd=np.ascontiguousarray(scheduled, dtype=np.float64),
     )
     start = StartInfo(
         date=snap.date,
@@ -402,11 +495,22 @@ def prepare(scenario: Scenario, snapshot: NetworkSnapshot | None = None) -> Prep
             "breakeven_price_usd": cost / rev0 * price0,
             "hashrate_ths_start": cap,
             "online_start": online.astype(bool),
-            "btc_start": btc0,
-            "cash_usd_start": cash0,
+            "owner": [owner_names[i] for i in owner_of],
         }
     )
-    return PreparedRun(scenario, start, setup, price, scenario.fees.sigma, cohorts)
+    owners_frame = pd.DataFrame(
+        {
+            "owner": owner_names,
+            "hashrate_ths_start": np.bincount(owner_of, weights=cap, minlength=n_listed + 1),
+            "btc_start": btc0,
+            "cash_usd_start": cash0,
+            "cash_floor_usd": floor,
+            "share_sold": share_sold,
+            "policy": [o.policy for o in owners] + ["sell_btc"],
+            "scheduled_usd_horizon": scheduled.sum(axis=1),
+        }
+    )
+    return PreparedRun(scenario, start, setup, price, scenario.fees.sigma, cohorts, owners_frame)
 
 
 # ------------------------------------------------------------------------------------------- random numbers
@@ -536,8 +640,10 @@ def run_paths(
         "hashrate_ths": prep.start.hashrate_ths,
         "difficulty": prep.start.difficulty,
     }
-    acc = SimAccumulator.empty(first_path, n_paths, s.n_days, refs, s.bits0, s.max_retargets)
-    outputs = ChunkOutputs.empty(min(chunk, n_paths), s.n_days, s.max_retargets, dtype=series_dtype)
+    acc = SimAccumulator.empty(first_path, n_paths, s.n_days, refs, s.bits0, s.max_retargets, s.n_owners)
+    outputs = ChunkOutputs.empty(
+        min(chunk, n_paths), s.n_days, s.max_retargets, dtype=series_dtype, n_owners=s.n_owners
+    )
     randoms: ChunkRandoms | None = None
     done = 0
     while done < n_paths:
@@ -585,6 +691,8 @@ def finalize(prep: PreparedRun, acc: SimAccumulator, meta: dict[str, object] | N
         min_change=acc.min_change,
         cohorts=prep.cohorts,
         meta=info,
+        owners=prep.owners,
+        owner_f=acc.owner_f,
     )
 
 

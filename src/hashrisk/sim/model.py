@@ -21,10 +21,15 @@ installed hashrate, on/off, counters, BTC and cash):
    day). Subsidy summed exactly per height (halvings). When height ``2016 k + 2015`` is mined the new nBits
    is ``next_bits(bits, time(2016 k), time(2016 k + 2015))``; it applies from the next day (the rest of the
    day's blocks were drawn at the day's rate).
-7. **Treasuries** per cohort: production ``(subsidy + n f) * (cap * (1 / H_f))`` (online cohorts); sell
-   ``share_sold`` of it; pay ``cap * cash_cost`` (online) and debt service; if cash < 0 sell BTC to cover
-   (or lenders force-sell ``forced_share`` of the BTC).
-8. **Price** ``P' = P * exp(r_t - k * sigma * sqrt(max(0, sold - baseline) * P / volume))``.
+7. **Owners** (listed miners or groups, each with its own cohort, and the rest of the network, last):
+   production ``(subsidy + n f) * (cap * (1 / H_f))`` summed over each owner's online cohorts; the owner
+   sells ``share_sold`` of it; its cash need is its power ``cap * cash_cost`` (online cohorts) minus its
+   scheduled flows (other costs, interest, principal, capex out; lease revenue in). If cash ends below its
+   floor, the shortfall is met by selling treasury BTC (up to all of it), then by raising capital at
+   ``cost = min(0.95, c0 * (P0 / P)^g)`` (``x`` USD of cash costs ``x * cost / (1 - cost)``); a
+   raise-first owner raises first while ``cost <= cost_max``.
+8. **Price** ``P' = P * exp(r_t - k * sigma * sign(m) * sqrt(|m| * P / volume))`` with the net mechanical sales
+   ``m = sold - buying_usd / P - baseline`` [BTC/day].
 
 Recorded per day: ``P``, ``H``, difficulty (in force during the day), BTC sold, ``1 - H / I``; per path the
 scalars of :mod:`hashrisk.sim.arrays` (``PF_*``, ``PI_*``) and the retargets.
@@ -67,6 +72,16 @@ from hashrisk.chain.subsidy import (
 )
 from hashrisk.constants import DAYS_PER_YEAR, HASHES_PER_TH, SATS_PER_BTC, SECONDS_PER_DAY
 from hashrisk.sim.arrays import (
+    N_OF,
+    OF_BTC_END,
+    OF_CASH_END,
+    OF_DRAWN_BTC,
+    OF_NEED_USD,
+    OF_PRODUCED_BTC,
+    OF_RAISE_COST_USD,
+    OF_RAISED_USD,
+    OF_ROUTINE_USD,
+    OF_SOLD_PRODUCTION_BTC,
     PF_BTC_END,
     PF_CASH_END,
     PF_FEES_BTC,
@@ -151,8 +166,13 @@ def run_path(p: int, s: Any, rnd: Any, out: Any, inv_k: Any) -> None:
     retired = np.zeros(n_c, np.uint8)
     under = np.zeros(n_c, np.int64)
     streak = np.zeros(n_c, np.int64)
+    owner = s.owner
+    n_o = s.btc0.shape[0]
     btc = s.btc0.copy()
     cash = s.cash0_usd.copy()
+    prod_o = np.zeros(n_o)
+    spend_o = np.zeros(n_o)
+    acc = np.zeros((n_o, N_OF))  # OF_* totals, written to out.owner_f at the end
     ring = np.full(lead, s.orders0_ths_per_day)
     ever_installed = 0.0
     for c in range(n_c):
@@ -311,43 +331,59 @@ def run_path(p: int, s: Any, rnd: Any, out: Any, inv_k: Any) -> None:
         reward = sub / SATS_PER_BTC + n * fee
         tot_fees += n * fee
 
-        # 7: production, sales, treasuries
-        sold = 0.0
+        # 7: owners' production, sales and cash
         inv_h = 1.0 / h_fleet if h_fleet > 0.0 else 0.0
+        for o in range(n_o):
+            prod_o[o] = 0.0
+            spend_o[o] = 0.0
         for c in range(n_c):
-            prod = 0.0
-            spend = s.debt_usd_per_day[c]
             if online[c]:
-                prod = reward * (cap[c] * inv_h)
-                spend += cap[c] * cost[c]
-            routine = s.share_sold * prod
-            b_c = btc[c] + (prod - routine)
-            cash_c = cash[c] + routine * price - spend
-            extra = 0.0
-            if cash_c < 0.0:
-                if s.sell_to_cover:
-                    extra = -cash_c / price
-                    if extra > b_c:
-                        extra = b_c
-                else:
-                    extra = s.forced_share * b_c
-                    tot_forced += extra
-                b_c -= extra
-                cash_c += extra * price
-            btc[c] = b_c
-            cash[c] = cash_c
-            sold += routine + extra
+                prod_o[owner[c]] += reward * (cap[c] * inv_h)
+                spend_o[owner[c]] += cap[c] * cost[c]
+        sold = 0.0
+        raise_cost = -1.0  # computed on the first shortfall of the day
+        for o in range(n_o):
+            routine = s.share_sold[o] * prod_o[o]
+            need = spend_o[o] - s.scheduled_usd[o, t]
+            b_o = btc[o] + (prod_o[o] - routine)
+            cash_o = cash[o] + routine * price - need
+            short = s.cash_floor_usd[o] - cash_o
+            drawn = 0.0
+            raised = 0.0
+            if short > 0.0:
+                if raise_cost < 0.0:
+                    raise_cost = min(0.95, s.raise_cost0 * (price0 / price) ** s.raise_elasticity)
+                if not (s.raise_first[o] and raise_cost <= s.raise_cost_max):
+                    drawn = short / price
+                    if drawn > b_o:
+                        drawn = b_o
+                    b_o -= drawn
+                    short -= drawn * price
+                if short > 0.0:
+                    raised = short
+                    acc[o, OF_RAISE_COST_USD] += short * raise_cost / (1.0 - raise_cost)
+                cash_o += drawn * price + raised
+            btc[o] = b_o
+            cash[o] = cash_o
+            sold += routine + drawn
+            tot_forced += drawn
+            acc[o, OF_PRODUCED_BTC] += prod_o[o]
+            acc[o, OF_SOLD_PRODUCTION_BTC] += routine
+            acc[o, OF_DRAWN_BTC] += drawn
+            acc[o, OF_RAISED_USD] += raised
+            acc[o, OF_NEED_USD] += need
+            acc[o, OF_ROUTINE_USD] += routine * price
         out.sold_btc[p, t] = sold
         tot_sold += sold
 
-        # 8: next day's price: exogenous return minus the impact of today's net sales
+        # 8: next day's price: exogenous return minus the impact of today's net mechanical sales
         if t < n_days - 1:
             r = rnd.log_return[p, t]
             impact = 0.0
             if s.impact_k > 0.0:
-                net = sold - s.baseline_sold_btc
-                if net > 0.0:
-                    impact = s.impact_k * s.impact_sigma_daily * math.sqrt(net * price / s.impact_volume_usd)
+                net = sold - s.buy_usd_per_day / price - s.baseline_sold_btc
+                root = math.sqrt(abs(net) * price / s.impact_volume_usd)
+                impact = s.impact_k * s.impact_sigma_daily * (root if net >= 0.0 else -root)
             price, peak, mdd, s1, s2 = _price_track(price, peak, mdd, s1, s2, r - impact)
             price_exo, peak_exo, mdd_exo, e1, e2 = _price_track(price_exo, peak_exo, mdd_exo, e1, e2, r)
         if bits != bits_day:
@@ -367,10 +403,15 @@ def run_path(p: int, s: Any, rnd: Any, out: Any, inv_k: Any) -> None:
     pf[p, PF_FEES_BTC] = tot_fees
     btc_end = 0.0
     cash_end = 0.0
+    for o in range(n_o):
+        btc_end += btc[o]
+        cash_end += cash[o]
+        acc[o, OF_BTC_END] = btc[o]
+        acc[o, OF_CASH_END] = cash[o]
+        for k in range(N_OF):
+            out.owner_f[p, o, k] = acc[o, k]
     live = 0.0
     for c in range(n_c):
-        btc_end += btc[c]
-        cash_end += cash[c]
         live += cap[c]
     pf[p, PF_RETIRED_SHARE] = (ever_installed - live) / ever_installed if ever_installed > 0.0 else 0.0
     pf[p, PF_OFFLINE_MAX] = off_max
@@ -393,8 +434,9 @@ class State(NamedTuple):
     retired: Any  # (P, C) bool
     under: Any  # (P, C) days underwater
     streak: Any  # (P, C) days above the restart band while off
-    btc: Any  # (P, C)
-    cash: Any  # (P, C)
+    btc: Any  # (P, O)
+    cash: Any  # (P, O)
+    acc: Any  # (P, O, N_OF) owners' totals
     ring: Any  # (L, P) orders arriving by slot
     ever: Any  # capacity ever installed
     price: Any
@@ -470,6 +512,8 @@ def run_xp(
     cost = s.cost_usd_per_ths_day
     inv_cost = 1.0 / cost
     retirable = s.retirable.astype(bool)[None, :]
+    n_o = s.btc0.shape[0]
+    of_owner = (s.owner[None, :] == xp.arange(n_o)[:, None]).astype(f64)[None, :, :]  # (1, O, C) one-hot
     band = s.hysteresis
     price0 = s.price0_usd
     lead = s.lead_time_days
@@ -487,6 +531,7 @@ def run_xp(
         streak=xp.zeros((n_p, n_c), i64),
         btc=xp.tile(s.btc0, (n_p, 1)),
         cash=xp.tile(s.cash0_usd, (n_p, 1)),
+        acc=xp.zeros((n_p, n_o, N_OF), f64),
         ring=xp.full((lead, n_p), s.orders0_ths_per_day, f64),
         ever=ops.sum_cohorts(cap0),
         price=price,
@@ -589,25 +634,48 @@ def run_xp(
         )
         n_f = n.astype(f64)
         reward = sub / SATS_PER_BTC + n_f * fee
-        # 7: treasuries
+        # 7: owners (sums over each owner's cohorts in cohort order, as the per-path form)
         inv_h = _safe_div(xp, 1.0, h_fleet, 0.0)
-        prod = xp.where(online, reward[:, None] * (cap * inv_h[:, None]), 0.0)
-        spend = s.debt_usd_per_day[None, :] + xp.where(online, cap * cost[None, :], 0.0)
-        routine = s.share_sold * prod
-        b_c = st.btc + (prod - routine)
-        cash_c = st.cash + routine * price[:, None] - spend
-        neg = cash_c < 0.0
-        cover = xp.minimum(-cash_c / price[:, None], b_c)
-        extra = xp.where(neg, xp.where(s.sell_to_cover, cover, s.forced_share * b_c), 0.0)
-        tot_forced = st.tot_forced + xp.where(s.sell_to_cover, 0.0, ops.sum_cohorts(extra))
-        btc = xp.where(neg, b_c - extra, b_c)
-        cash = xp.where(neg, cash_c + extra * price[:, None], cash_c)
-        sold = ops.sum_cohorts(routine + extra)
-        # 8: next day's price (not after the last day)
+        prod_c = xp.where(online, reward[:, None] * (cap * inv_h[:, None]), 0.0)
+        spend_c = xp.where(online, cap * cost[None, :], 0.0)
+        prod = ops.sum_cohorts(prod_c[:, None, :] * of_owner)  # (P, O)
+        spend = ops.sum_cohorts(spend_c[:, None, :] * of_owner)
+        routine = s.share_sold[None, :] * prod
+        need = spend - s.scheduled_usd[:, t][None, :]
+        b_o = st.btc + (prod - routine)
+        cash_o = st.cash + routine * price[:, None] - need
+        short = s.cash_floor_usd[None, :] - cash_o
+        lacking = short > 0.0
+        raise_cost = xp.minimum(0.95, s.raise_cost0 * (price0 / price) ** s.raise_elasticity)[:, None]
+        capital_first = (s.raise_first.astype(bool)[None, :]) & (raise_cost <= s.raise_cost_max)
+        drawn = xp.where(lacking & ~capital_first, xp.minimum(short / price[:, None], b_o), 0.0)
+        b_o = b_o - drawn
+        short = short - drawn * price[:, None]
+        raised = xp.where(lacking & (short > 0.0), short, 0.0)
+        btc = b_o
+        cash = cash_o + (drawn * price[:, None] + raised)
+        sold = ops.sum_cohorts(routine + drawn)
+        tot_forced = st.tot_forced + ops.sum_cohorts(drawn)
+        acc = st.acc + xp.stack(
+            [
+                prod,
+                routine,
+                drawn,
+                raised,
+                xp.where(raised > 0.0, raised * raise_cost / (1.0 - raise_cost), 0.0),
+                need,
+                routine * price[:, None],
+                xp.zeros_like(prod),
+                xp.zeros_like(prod),
+            ],
+            axis=-1,
+        )
+        # 8: next day's price (not after the last day): net mechanical sales
         k = s.impact_k
-        net = xp.maximum(sold - s.baseline_sold_btc, 0.0)
+        net = sold - s.buy_usd_per_day / price - s.baseline_sold_btc
         volume = xp.where(k > 0.0, s.impact_volume_usd, 1.0)
-        lr = r - xp.where(k > 0.0, k * s.impact_sigma_daily * xp.sqrt(net * price / volume), 0.0)
+        root = xp.sqrt(xp.abs(net) * price / volume)
+        lr = r - xp.where(k > 0.0, k * s.impact_sigma_daily * xp.where(net >= 0.0, root, -root), 0.0)
         more = t < n_days - 1
         new_price = price * xp.exp(lr)
         peak = xp.maximum(st.peak, new_price)
@@ -625,6 +693,7 @@ def run_xp(
             streak=streak,
             btc=btc,
             cash=cash,
+            acc=acc,
             ring=ring,
             ever=ever,
             price=step(price, new_price),
@@ -670,6 +739,9 @@ def run_xp(
         "h_min": _safe_div(xp, st.h_min, st.h_start, 1.0),
         "btc_end": ops.sum_cohorts(st.btc),
         "cash_end": ops.sum_cohorts(st.cash),
+        "owner_f": xp.concatenate(
+            [st.acc[:, :, :OF_BTC_END], st.btc[:, :, None], st.cash[:, :, None]], axis=-1
+        ),
         "tot_sub": st.tot_sub,
         "tip": st.tip,
         "n_ret": st.n_ret,
@@ -717,3 +789,4 @@ def store_xp_results(o: ChunkOutputs, series: tuple[Any, ...], scalars: dict[str
         o.path_i[:, col] = scalars[key]
     o.retarget_day[:] = scalars["rt_day"]
     o.retarget_bits[:] = scalars["rt_bits"]
+    o.owner_f[:] = scalars["owner_f"]

@@ -23,9 +23,20 @@ import numpy.typing as npt
 import pandas as pd
 
 from hashrisk.chain.pow import RETARGET_INTERVAL_BLOCKS, bits_to_difficulty
+from hashrisk.constants import DAYS_PER_YEAR
 from hashrisk.sim.arrays import (
+    N_OF,
     N_PF,
     N_PI,
+    OF_BTC_END,
+    OF_CASH_END,
+    OF_DRAWN_BTC,
+    OF_NEED_USD,
+    OF_PRODUCED_BTC,
+    OF_RAISE_COST_USD,
+    OF_RAISED_USD,
+    OF_ROUTINE_USD,
+    OF_SOLD_PRODUCTION_BTC,
     PF_FORCED_BTC,
     PF_HASHRATE_MIN,
     PF_MDD,
@@ -318,6 +329,7 @@ class SimAccumulator:
     path_i: IntArray
     first_change: FloatArray
     min_change: FloatArray
+    owner_f: FloatArray
     retargets_overflow: int = 0
     filled: int = 0
 
@@ -330,6 +342,7 @@ class SimAccumulator:
         refs: dict[str, float],
         bits0: int,
         max_retargets: int,
+        n_owners: int = 1,
     ) -> SimAccumulator:
         """Accumulator for paths ``first_path .. first_path + n_paths - 1``; `refs` are the start values."""
         d0 = bits_to_difficulty(bits0)
@@ -345,6 +358,7 @@ class SimAccumulator:
             np.zeros((n_paths, N_PI), dtype=np.int64),
             np.full(n_paths, np.nan),
             np.full(n_paths, np.nan),
+            np.zeros((n_paths, n_owners, N_OF)),
         )
 
     def add_chunk(self, offset: int, out: ChunkOutputs, n: int) -> None:
@@ -358,6 +372,7 @@ class SimAccumulator:
         self.path_i[sl] = o.path_i
         self.first_change[sl] = first
         self.min_change[sl] = worst
+        self.owner_f[sl] = o.owner_f
         self.retargets_overflow += int(np.sum(o.path_i[:, PI_N_RETARGETS] > o.retarget_day.shape[1]))
         self.filled += n
 
@@ -379,6 +394,7 @@ class SimAccumulator:
             np.concatenate([self.path_i, other.path_i]),
             np.concatenate([self.first_change, other.first_change]),
             np.concatenate([self.min_change, other.min_change]),
+            np.concatenate([self.owner_f, other.owner_f]),
             self.retargets_overflow + other.retargets_overflow,
             self.filled + other.filled,
         )
@@ -437,9 +453,37 @@ class DifficultyDrop:
     p_any_retarget: dict[str, float]
 
 
+RUNWAY_CAP_MONTHS = 120.0
+"""Runways are capped at ten years (an owner whose routine sales cover its needs gets the cap)."""
+
+
+@dataclass(frozen=True)
+class OwnerOutcome:
+    """One owner over the horizon (quantiles over paths): how it met its cash needs.
+
+    ``runway_months``: months the owner's liquidity at the start (cash above its floor plus its BTC at the
+    median end price) covers its average net cash need over the horizon (cash paid out less scheduled
+    inflows and routine sales), capped at :data:`RUNWAY_CAP_MONTHS` (also when the routine sales cover it).
+    """
+
+    owner: str
+    btc_start: float
+    cash_usd_start: float
+    produced_btc: Quantiles
+    sold_production_btc: Quantiles
+    treasury_drawn_btc: Quantiles
+    treasury_drawn_share: Quantiles
+    capital_raised_usd: Quantiles
+    raise_cost_usd: Quantiles
+    btc_end: Quantiles
+    cash_usd_end: Quantiles
+    runway_months: Quantiles
+
+
 @dataclass(frozen=True)
 class MinerSales:
-    """Miners' BTC sold over the horizon [BTC]: total and forced (lenders' liquidations) per path."""
+    """Miners' BTC sold over the horizon [BTC]: total, and of it treasury BTC sold to meet cash needs
+    ("forced": beyond the routine share of production) per path."""
 
     total_btc: Quantiles
     forced_btc: Quantiles
@@ -504,6 +548,7 @@ class SimSummary:
     retired_share_end: Quantiles
     hashrate_recovery: HashrateRecovery
     amplification: Amplification
+    owners: list[OwnerOutcome]
     meta: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
@@ -534,9 +579,13 @@ class SimResult:
     first_change, min_change : ndarray (paths,)
         First retarget's change and the most negative retarget change per path [fraction]; NaN without one.
     cohorts : pandas.DataFrame
-        The cohorts simulated (costs, shares, start state).
+        The cohorts simulated (costs, shares, start state, owner).
     meta : dict
         Backend, chunking, timings, notes on the method.
+    owners : pandas.DataFrame
+        The owners and their start balance sheets (listed ones, then the rest).
+    owner_f : ndarray (paths, O, N_OF)
+        Per path and owner: totals and end state (``OF_*`` of :mod:`hashrisk.sim.arrays`).
     """
 
     scenario: Scenario
@@ -551,6 +600,8 @@ class SimResult:
     min_change: FloatArray
     cohorts: pd.DataFrame
     meta: dict[str, Any]
+    owners: pd.DataFrame = field(default_factory=pd.DataFrame)
+    owner_f: FloatArray = field(default_factory=lambda: np.zeros((0, 0, N_OF)))
 
     @property
     def n_paths(self) -> int:
@@ -679,8 +730,48 @@ class SimResult:
                 if np.median(mdd_off) > 0
                 else math.nan,
             ),
+            owners=self.owner_outcomes(),
             meta=dict(self.meta),
         )
+
+    def owner_outcomes(self) -> list[OwnerOutcome]:
+        """Each owner's outcome over the horizon (see :class:`OwnerOutcome`)."""
+        out: list[OwnerOutcome] = []
+        p_end = float(self.fans["price_usd"][-1][2])
+        months = self.n_days / (DAYS_PER_YEAR / 12.0)
+        own = self.owners
+        for i in range(len(own)):
+            of = self.owner_f[:, i, :]
+            name = str(own["owner"].iloc[i])
+            btc0, cash0, floor = (
+                float(own[c].to_numpy(dtype=float)[i])
+                for c in ("btc_start", "cash_usd_start", "cash_floor_usd")
+            )
+            burn = (of[:, OF_NEED_USD] - of[:, OF_ROUTINE_USD]) / months
+            liquid = max(cash0 - floor, 0.0) + btc0 * p_end
+            runway = np.minimum(
+                np.where(burn > 0.0, liquid / np.where(burn > 0.0, burn, 1.0), RUNWAY_CAP_MONTHS),
+                RUNWAY_CAP_MONTHS,
+            )
+            out.append(
+                OwnerOutcome(
+                    owner=name,
+                    btc_start=btc0,
+                    cash_usd_start=cash0,
+                    produced_btc=Quantiles.of(of[:, OF_PRODUCED_BTC]),
+                    sold_production_btc=Quantiles.of(of[:, OF_SOLD_PRODUCTION_BTC]),
+                    treasury_drawn_btc=Quantiles.of(of[:, OF_DRAWN_BTC]),
+                    treasury_drawn_share=Quantiles.of(of[:, OF_DRAWN_BTC] / btc0)
+                    if btc0 > 0
+                    else Quantiles.of(np.full(len(of), np.nan)),
+                    capital_raised_usd=Quantiles.of(of[:, OF_RAISED_USD]),
+                    raise_cost_usd=Quantiles.of(of[:, OF_RAISE_COST_USD]),
+                    btc_end=Quantiles.of(of[:, OF_BTC_END]),
+                    cash_usd_end=Quantiles.of(of[:, OF_CASH_END]),
+                    runway_months=Quantiles.of(runway),
+                )
+            )
+        return out
 
     def summary(self, drop_thresholds_pct: tuple[float, ...] = DROP_THRESHOLDS_PCT) -> dict[str, Any]:
         """Headline figures, JSON-ready: ``figures(drop_thresholds_pct).to_dict()`` (``hashrisk simulate --json``)."""

@@ -31,7 +31,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hashrisk._yaml import load_yaml
-from hashrisk.economics.fleet import MINERS_SHARE_SOLD, FleetSpec
+from hashrisk.economics.fleet import FleetSpec
 from hashrisk.errors import InputError, from_validation_error
 
 DEFAULT_MAX_PATHS = 2_000_000
@@ -479,53 +479,174 @@ class FleetBehaviour(_Model):
 
 # --------------------------------------------------------------------------------------------- treasuries
 class TreasurySpec(_Model):
-    """Miners' treasuries (per cohort, allocated by installed hashrate) and their selling policies.
+    """The rest of the network: the miners outside ``owners`` (private and hosted miners, whose balance
+    sheets are not disclosed), as one owner of the fleet's cohorts and of new deployments.
 
-    Each day and cohort: production (its share of the day's block rewards) is added to its BTC;
-    ``share_sold`` of it is sold at the day's price; power, other cash opex and debt service are paid in
-    cash. If cash is then negative, either the miner sells just enough BTC to cover it
-    (``sell_to_cover_opex``), or, without that policy, lenders force the sale of
-    ``forced_liquidation_share`` of its BTC. Cash stays negative (borrowing) when there is no BTC left.
+    Each day it sells ``share_sold`` of its production and pays power, other cash opex and debt service in
+    cash; a shortfall is met by selling its BTC, then by borrowing at the cost of capital (:class:`FinancingSpec`).
     """
 
     initial_btc: float = Field(
-        default=100_000.0,
+        default=0.0,
         ge=0,
         allow_inf_nan=False,
-        description="BTC held by active miners at the start. Assumption: the order of public miners' "
-        "reported treasuries in 2025 (~100k BTC); older coins held by early miners are not counted.",
+        description="BTC held by the miners outside `owners` at the start. Assumption: 0 (not disclosed; "
+        "private and hosted miners are taken to sell what they mine).",
     )
     initial_cash_days_of_opex: float = Field(
         default=30.0,
         ge=0,
         allow_inf_nan=False,
-        description="Cash at the start, in days of the fleet's start cash opex. Assumption.",
+        description="Cash at the start, in days of their start cash opex. Assumption.",
     )
     share_sold: float = Field(
-        default=MINERS_SHARE_SOLD,
+        default=1.0,
         ge=0,
         le=1,
         allow_inf_nan=False,
-        description="Share of each day's production sold on the day. Assumption (public miners sold over "
-        "32,000 BTC in Q1 2026, more than they mined: production plus treasury).",
-    )
-    sell_to_cover_opex: bool = Field(
-        default=True, description="Sell treasury BTC to cover a cash shortfall (else forced liquidation)."
-    )
-    forced_liquidation_share: float = Field(
-        default=0.25,
-        ge=0,
-        le=1,
-        allow_inf_nan=False,
-        description="Share of a cohort's BTC lenders force-sell on a day its cash is negative (only without "
-        "sell_to_cover_opex). Assumption.",
+        description="Share of each day's production sold on the day. Assumption: 1 (they sell their "
+        "production; issue 16 / the June-2026 reporting).",
     )
     debt_service_usd_per_day: float = Field(
-        default=1_000_000.0,
+        default=0.0,
         ge=0,
         allow_inf_nan=False,
-        description="Interest and amortisation paid by the fleet [USD/day]. Assumption: about $10bn of miner "
-        "debt and convertibles at 3-4% a year.",
+        description="Interest and amortisation paid by them [USD/day]. Assumption: 0 (not disclosed; listed "
+        "miners' debt is in `owners`).",
+    )
+
+
+# --------------------------------------------------------------------------------------------- owners
+class DebtSpec(_Model):
+    """One debt instrument of an owner: interest paid daily in cash, principal repaid in cash at maturity.
+
+    Convertibles are treated as debt repaid in cash (assumption: conversion needs the share price above the
+    conversion price, which a falling BTC price makes unlikely within a stress horizon).
+    """
+
+    name: str = Field(min_length=1, description="Instrument, e.g. '0% convertible notes due 2030'.")
+    principal_usd: float = Field(ge=0, allow_inf_nan=False, description="Principal outstanding [USD].")
+    annual_rate: float = Field(
+        default=0.0, ge=0, le=1, allow_inf_nan=False, description="Coupon or interest rate per year."
+    )
+    maturity: dt.date | None = Field(default=None, description="Repayment date (null: beyond any horizon).")
+    source: str = Field(default="", description="Document, date and link, or 'assumption: ...'.")
+
+
+class CashFlowSpec(_Model):
+    """A scheduled cash flow of an owner: AI/HPC capex (negative) or lease revenue (positive), spread evenly
+    over ``[start, end]`` (one day when ``end`` is null)."""
+
+    label: str = Field(min_length=1, description="What it is, e.g. 'HPC capex, Denton phase 2'.")
+    start: dt.date = Field(description="First day of the flow.")
+    end: dt.date | None = Field(default=None, description="Last day (null: the start day only).")
+    usd: float = Field(allow_inf_nan=False, description="Total over [start, end] [USD]; + inflow, - outflow.")
+    source: str = Field(default="", description="Document, date and link, or 'assumption: ...'.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CashFlowSpec:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class OwnerSpec(_Model):
+    """A listed miner (or a group of similar ones) with its own balance sheet.
+
+    Its hashrate is one cohort of its own efficiency and power price (it switches off on the same rule as
+    the fleet's cohorts). Each day it adds its production to its BTC, sells ``share_sold`` of the production,
+    and pays in cash: power (while online), other costs, interest, principal at maturity, and its scheduled
+    flows (AI/HPC capex out, lease revenue in). When cash falls below ``cash_floor_usd`` it sells treasury
+    BTC or raises capital (``policy``; see :class:`FinancingSpec`).
+    """
+
+    name: str = Field(min_length=1, description="Company or group name.")
+    hashrate_ths: float = Field(gt=0, allow_inf_nan=False, description="Hashrate at the start [TH/s].")
+    efficiency_j_per_th: float = Field(
+        gt=0, le=1_000, allow_inf_nan=False, description="Fleet efficiency at the machine [J/TH]."
+    )
+    pue: float = Field(default=1.10, ge=1, le=3, allow_inf_nan=False, description="Facility overhead.")
+    power_price_usd_per_kwh: float = Field(
+        ge=0, le=1, allow_inf_nan=False, description="All-in power price [USD/kWh]."
+    )
+    other_costs_usd_per_day: float = Field(
+        default=0.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="Cash costs other than power (site opex, SG&A) [USD/day].",
+    )
+    btc: float = Field(ge=0, allow_inf_nan=False, description="BTC held at the start (incl. pledged).")
+    cash_usd: float = Field(ge=0, allow_inf_nan=False, description="Cash and equivalents at the start [USD].")
+    cash_floor_usd: float = Field(
+        default=0.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="Cash below which the owner sells BTC or raises capital [USD].",
+    )
+    share_sold: float = Field(
+        ge=0, le=1, allow_inf_nan=False, description="Share of each day's production sold on the day."
+    )
+    policy: Literal["sell_btc", "raise_capital"] = Field(
+        default="sell_btc",
+        description="Meeting a shortfall: sell_btc (treasury first, then capital), raise_capital (capital "
+        "while it costs at most financing.max_raise_cost, else BTC first).",
+    )
+    debt: list[DebtSpec] = Field(default_factory=list, description="Debt and convertibles outstanding.")
+    flows: list[CashFlowSpec] = Field(
+        default_factory=list, description="Scheduled cash flows: AI/HPC capex (-) and lease revenue (+)."
+    )
+    sources: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per field: the document, date and link the value comes from, or 'assumption: ...'.",
+    )
+
+
+class FinancingSpec(_Model):
+    """The cost of raising capital, dearer as BTC falls (mining equities move with BTC).
+
+    ``cost(P) = min(0.95, cost_at_start * (P0 / P)^price_elasticity)``: the share of gross proceeds lost to
+    the issue discount and fees; raising ``x`` USD of cash issues ``x / (1 - cost)``.
+    """
+
+    cost_at_start: float = Field(
+        default=0.05,
+        ge=0,
+        lt=1,
+        allow_inf_nan=False,
+        description="Issuance cost at the start price (discount + fees, share of gross). Assumption: 5%, the "
+        "order of at-the-market programme and convertible issue costs.",
+    )
+    price_elasticity: float = Field(
+        default=2.0,
+        ge=0,
+        le=10,
+        allow_inf_nan=False,
+        description="cost x (P0/P)^elasticity. Assumption: 2 (mining equities move 2-3x BTC; a 30% fall "
+        "doubles the cost).",
+    )
+    max_raise_cost: float = Field(
+        default=0.15,
+        ge=0,
+        lt=1,
+        allow_inf_nan=False,
+        description="Above this cost, raise_capital owners sell BTC first. Assumption.",
+    )
+
+
+class NetFlowSpec(_Model):
+    """Mechanical buying that offsets miners' selling in the price feedback [USD/day]."""
+
+    treasury_buying_usd_per_day: float = Field(
+        default=0.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="Corporate treasuries' buying (`hashrisk flows btc` measures it). Assumption: 0 unless "
+        "given.",
+    )
+    etf_usd_per_day: float = Field(
+        default=0.0,
+        allow_inf_nan=False,
+        description="Net ETF flows (+ buying). Assumption: 0 unless given.",
     )
 
 
@@ -592,8 +713,21 @@ class Scenario(_Model):
     price: PriceModel = Field(default_factory=GbmPrice, description="Exogenous price model.")
     fees: FeeSpec = Field(default_factory=FeeSpec, description="Transaction fees.")
     fleet: FleetBehaviour = Field(default_factory=FleetBehaviour, description="Fleet cohorts and behaviour.")
-    treasury: TreasurySpec = Field(default_factory=TreasurySpec, description="Miner treasuries and policies.")
-    impact: ImpactSpec = Field(default_factory=ImpactSpec, description="Price impact of miners' sales.")
+    owners: list[OwnerSpec] | None = Field(
+        default=None,
+        description="Listed miners (or groups) with their own balance sheets. null: the packaged groups "
+        "(hashrisk/sim/data/owners_default.yaml, built from the cited listed-miner datasets); []: none.",
+    )
+    treasury: TreasurySpec = Field(
+        default_factory=TreasurySpec, description="The rest of the network (miners outside `owners`)."
+    )
+    financing: FinancingSpec = Field(default_factory=FinancingSpec, description="Cost of raising capital.")
+    net_flows: NetFlowSpec = Field(
+        default_factory=NetFlowSpec, description="Mechanical buying netted against sales in the feedback."
+    )
+    impact: ImpactSpec = Field(
+        default_factory=ImpactSpec, description="Price impact of net mechanical sales."
+    )
 
     def __init__(self, **data: Any) -> None:
         """Keyword construction; a bad value raises :class:`InputError` naming the field (dotted path)."""
