@@ -20,17 +20,18 @@ from hashrisk.economics.cost import ProductionCost, production_cost
 from hashrisk.economics.fleet import FleetSpec, build_fleet
 from hashrisk.economics.tornado import tornado
 from hashrisk.errors import DataError, InputError
+from hashrisk.flows.owners import with_listed_owners
 from hashrisk.report import Report, Section, Skipped, build_report, load_context, write_report
 from hashrisk.report.render import find_chrome
 from hashrisk.report.sections import SECTIONS
 from hashrisk.sim.engine import simulate
 from hashrisk.sim.scenario import Scenario
-from hashrisk.sim.stress import stress_scenario, stress_summary
+from hashrisk.sim.stress import stress_scenario, stress_summary, with_treasury_buying
 
 PATHS = 300
 """Paths per shock in these tests (the report's default is 2,000; the recipe is the same)."""
 CORE = ("headline", "production_cost", "cost_curve", "next_adjustment", "stress", "counterpoints")
-ALWAYS_BUILT = (*CORE, "hpc", "listed", "flows", "uncertainty", "provenance")
+ALWAYS_BUILT = (*CORE, "forced_selling", "hpc", "listed", "flows", "uncertainty", "provenance")
 
 
 def usd(x: float) -> str:
@@ -156,10 +157,22 @@ def test_next_adjustment_equals_the_estimator(html: tuple[str, ParsedHtml]) -> N
 
 def test_stress_equals_the_stress_command_recipe(html: tuple[str, ParsedHtml]) -> None:
     f = html[1].figures
+    snap = NetworkSnapshot.embedded()
     base = Scenario().with_params({"paths": PATHS, "horizon_days": 90, "seed": 2026, "name": "report stress"})
+    # as `hashrisk stress`: the day's listed owners, and the treasury buying `hashrisk flows btc` measures
+    # (the packaged 520 BTC over 7 days x the snapshot's price)
+    base = with_treasury_buying(with_listed_owners(base, snap.date), 520 / 7 * snap.price_usd)
     for shock, key in ((-0.10, "m10"), (-0.20, "m20"), (-0.30, "m30")):
-        res = simulate(stress_scenario(base, shock, 30, None), NetworkSnapshot.embedded(), backend="numpy")
+        res = simulate(stress_scenario(base, shock, 30, None), snap, backend="numpy")
         s = stress_summary(res, shock, 30)
+        listed = [o for o in s["owners"] if o["listed"]]
+        assert f[f"forced_{key}_listed_treasury_drawn_btc"][0] == pytest.approx(
+            sum(o["treasury_drawn_btc"]["mean"] for o in listed), rel=1e-12
+        )
+        assert f[f"forced_{key}_ai_hpc_btc"][0] == 0.0
+        assert f[f"forced_{key}_amplification"][0] == pytest.approx(
+            s["amplification"]["max_drawdown_ratio_p50"], rel=1e-12
+        )
         assert f[f"stress_{key}_first_retarget_p50"][0] == pytest.approx(
             s["next_retargets"][0]["change_pct_p50"], rel=1e-12
         )
@@ -201,6 +214,21 @@ def test_html_is_self_contained(report: Report, html: tuple[str, ParsedHtml]) ->
     for key in expected:  # each chart's div is drawn by a Plotly.newPlot call naming it
         assert text.count(f'id="chart-{key}"') == 1
         assert f'"chart-{key}",' in text
+
+
+def test_forced_selling_section_names_units_and_owner_sources(html: tuple[str, ParsedHtml]) -> None:
+    import html as h
+
+    from hashrisk.flows.owners import listed_owner_specs
+
+    text = h.unescape(html[0])
+    assert "Who is forced to sell" in text and "of it treasury drawn down [BTC]" in text
+    assert "capital raised [USD]" in text and "[months]" in text
+    assert "no AI/HPC contract" in text and "measured by `hashrisk flows btc`" in text
+    # provenance: every listed owner's document or assumption
+    for owner in listed_owner_specs(NetworkSnapshot.embedded().date).owners:
+        for source in owner["sources"].values():
+            assert source in text
 
 
 def test_provenance_names_every_source_and_assumption(html: tuple[str, ParsedHtml]) -> None:

@@ -188,3 +188,57 @@ def test_backend_option_numpy_equals_numba_and_rejects_unknown() -> None:
     assert a["first_retarget"]["change_pct"] == pytest.approx(b["first_retarget"]["change_pct"], rel=1e-9)  # type: ignore[index]
     result = runner.invoke(app, ["simulate", *SMALL, "--backend", "cuda"])
     assert result.exit_code == 2 and "--backend" in result.stderr
+
+
+def test_stress_nets_the_measured_treasury_buying_and_shows_owners() -> None:
+    out = run_json("stress", "--shock", "-30%", "--paths", "100", "--horizon-days", "30")
+    s = out["shocks"][0]  # type: ignore[index]
+    # hashrisk flows btc: the packaged purchases (520 BTC over 7 days) x the embedded price
+    assert s["net_flows"]["treasury_buying_usd_per_day"] == pytest.approx(520 / 7 * 71_329, rel=1e-9)
+    assert "hashrisk flows btc" in s["net_flows"]["basis"]
+    assert [o["owner"] for o in s["owners"]][-1] == "rest of the network"
+    assert s["ai_hpc_forced"]["treasury_drawn_btc"]["mean"] == 0.0
+    off = run_json(
+        "stress",
+        "--shock",
+        "-30%",
+        "--paths",
+        "100",
+        "--horizon-days",
+        "30",
+        "--treasury-buying-usd-per-day",
+        "0",
+    )
+    assert off["shocks"][0]["net_flows"]["treasury_buying_usd_per_day"] == 0.0  # type: ignore[index]
+    table = runner.invoke(app, ["stress", "--shock", "-10%", "--paths", "50", "--horizon-days", "30"])
+    assert table.exit_code == 0, table.output
+    assert "MARA Holdings" in table.stdout and "AI/HPC" in table.stdout and "treasury buying" in table.stdout
+
+
+def test_stress_from_a_stored_day_uses_the_owners_of_that_day(reference_home: Path) -> None:
+    """2025-07-15 is stored: MARA's balance sheet is its latest period by then (47,531 BTC), not the packaged
+    2026-06-01 one (52,850 BTC)."""
+    from hashrisk.flows.owners import listed_owner_specs
+
+    day = "2025-07-15"
+    args = (
+        "--shock",
+        "-20%",
+        "--paths",
+        "50",
+        "--horizon-days",
+        "30",
+        "--start",
+        day,
+        "--home",
+        str(reference_home),
+    )
+    out = run_json("stress", *args)
+    assert out["start"]["date"] == day  # type: ignore[index]
+    expected = {o["name"]: o["btc"] for o in listed_owner_specs(dt.date(2025, 7, 15)).owners}
+    got = {o["owner"]: o["btc_start"] for o in out["shocks"][0]["owners"] if o["listed"]}  # type: ignore[index]
+    assert got == expected and got["MARA Holdings"] == 47_531.0
+    sim = run_json(
+        "simulate", "--paths", "50", "--horizon-days", "30", "--start", day, "--home", str(reference_home)
+    )
+    assert {o["owner"]: o["btc_start"] for o in sim["owners"][:-1]} == expected  # type: ignore[index]

@@ -170,7 +170,7 @@ def _run_both(kj: ModuleType, scenario: Scenario) -> tuple[ChunkOutputs, ChunkOu
 def test_jax_equals_numpy_reference(kj: ModuleType, variant: str) -> None:
     scenario = Scenario(paths=120, horizon_days=150, seed=5).with_params(ALL_VARIANTS[variant])
     a, b = _run_both(kj, scenario)
-    for name in (*SERIES, "path_f"):
+    for name in (*SERIES, "path_f", "owner_f"):
         x, y = getattr(a, name), getattr(b, name)
         np.testing.assert_allclose(
             x, y, rtol=1e-9, atol=1e-9 * max(1.0, float(np.nanmax(np.abs(y)))), err_msg=name

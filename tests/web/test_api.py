@@ -15,9 +15,10 @@ from hashrisk.analytics.adjustment import next_adjustment
 from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.economics.cost import ProductionCost, production_cost
 from hashrisk.economics.fleet import FleetSpec, build_fleet
+from hashrisk.flows.owners import with_listed_owners
 from hashrisk.sim.engine import simulate
 from hashrisk.sim.scenario import Scenario
-from hashrisk.sim.stress import stress_scenario, stress_summary
+from hashrisk.sim.stress import CANNED_SHOCKS, stress_scenario, stress_summary, with_treasury_buying
 from hashrisk.web.app import MAX_BODY_BYTES, create_app
 
 if TYPE_CHECKING:
@@ -109,10 +110,16 @@ def test_simulate_equals_the_stress_recipe(client: TestClient) -> None:
     assert len(body["dates"]) == 60 and all(
         len(body["fans"]["hashrate_ths"][q]) == 60 for q in ("p05", "p95")
     )
-    base = Scenario().with_params({"paths": 150, "horizon_days": 60, "seed": 2026})
-    res = simulate(stress_scenario(base, -0.2, 30, None), NetworkSnapshot.embedded(), backend="numpy")
+    # the stress recipe with the day's listed owners and the treasury buying `hashrisk flows btc` measures
+    snap = NetworkSnapshot.embedded()
+    base = with_listed_owners(
+        Scenario().with_params({"paths": 150, "horizon_days": 60, "seed": 2026}), snap.date
+    )
+    base = with_treasury_buying(base, 520 / 7 * snap.price_usd)
+    res = simulate(stress_scenario(base, -0.2, 30, None), snap, backend="numpy")
     expected = stress_summary(res, -0.2, 30)
     got = body["summary"]
+    assert got["net_flows"]["treasury_buying_usd_per_day"] == pytest.approx(520 / 7 * 71_329, rel=1e-9)
     assert got["next_retargets"][0]["change_pct_p50"] == pytest.approx(
         expected["next_retargets"][0]["change_pct_p50"], rel=1e-12
     )
@@ -121,6 +128,24 @@ def test_simulate_equals_the_stress_recipe(client: TestClient) -> None:
     )
     # day 0 is the snapshot: every path starts at its hashrate
     assert body["fans"]["hashrate_ths"]["p05"][0] == pytest.approx(0.98e9, rel=1e-3)
+
+
+def test_stress_route_runs_the_canned_shocks_with_who_sells(client: TestClient) -> None:
+    r = client.post("/api/stress", json={"paths": 60, "horizon_days": 40})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["date"] == "2026-06-01" and body["paths"] == 60 and body["shock_days"] == 30
+    assert [s["shock_pct"] for s in body["shocks"]] == pytest.approx([100 * x for x in CANNED_SHOCKS])
+    for s in body["shocks"]:
+        assert s["owners"][-1]["owner"] == "rest of the network"
+        for o in s["owners"]:
+            assert o["sold_btc"]["mean"] == pytest.approx(
+                o["sold_production_btc"]["mean"] + o["treasury_drawn_btc"]["mean"], rel=1e-6, abs=1e-6
+            )
+        assert s["ai_hpc_forced"]["treasury_drawn_btc"]["mean"] == 0.0
+        assert {"max_drawdown_on_p50", "max_drawdown_off_p50", "definition"} <= set(s["amplification"])
+    too_big = client.post("/api/stress", json={"paths": 2000, "horizon_days": 365})
+    assert too_big.status_code == 422 and too_big.json()["field"] == "paths"
 
 
 # ------------------------------------------------------------------------------------------------ errors
@@ -156,6 +181,8 @@ def test_unknown_model_is_a_404_suggesting_the_closest(client: TestClient) -> No
         ({"paths": 2_000, "horizon_days": 365}, "paths"),  # paths x days above the cap
         ({"shock_pct": -99}, "shock_pct"),
         ({"shock_pct": "x"}, "shock_pct"),
+        ({"vol": False}, "vol"),  # not read as 0.0
+        ({"paths": True}, "paths"),  # not read as 1
         ({"bogus": 1}, "bogus"),
         ({"file": "/etc/passwd"}, "file"),  # no file paths are accepted
     ],

@@ -62,3 +62,37 @@ def test_slider_updates_cost_curve_share_and_stress_fan(
 
     assert problems == []
     assert requests and all(u.startswith(live_server) or u.startswith("data:") for u in requests), requests
+
+
+def test_stress_panel_shows_who_is_forced_to_sell(live_server: str, chromium: Any) -> None:
+    """The panel fills from POST /api/stress: one row per shock and owner, the split adding up, runway, the
+    AI/HPC capex's BTC (0 with today's owners, and said so) and the amplification with and without feedback."""
+    page = chromium.new_page(viewport={"width": 1280, "height": 1000})
+    problems, requests = watch_page(page)
+    page.goto(live_server + "/")
+    page.wait_for_selector('body[data-stress="2026-06-01|300"]', timeout=TIMEOUT_MS)
+    rows = page.evaluate(
+        "Array.from(document.querySelectorAll('#stress-owners tbody tr'))"
+        ".map((tr) => Array.from(tr.children).map((td) => td.textContent))"
+    )
+    owners = [r[1] for r in rows]
+    assert len(rows) == 3 * len(set(owners)) and "rest of the network" in owners and "MARA Holdings" in owners
+    assert [r[0] for r in rows[:: len(set(owners))]] == ["-10%", "-20%", "-30%"]
+    for r in rows:
+        sold, production = (float(x.replace(",", "")) for x in (r[2], r[3]))
+        drawn = float(r[4].split(" ")[0].replace(",", ""))
+        assert abs(sold - production - drawn) <= 1.5  # whole BTC, rounded each
+        assert r[5].startswith("$") and r[6]
+    mara = page.get_attribute('#stress-owners tr[data-owner="MARA Holdings"] td:nth-child(2)', "title")
+    assert mara is not None and "btc: fact:" in mara
+    loop = page.evaluate(
+        "Array.from(document.querySelectorAll('#stress-loop tbody tr'))"
+        ".map((tr) => Array.from(tr.children).map((td) => td.textContent))"
+    )
+    assert [r[0] for r in loop] == ["-10%", "-20%", "-30%"] and all(r[1] == "0" for r in loop)
+    assert all(r[2].endswith("%") and r[3].endswith("%") for r in loop)
+    note = page.text_content("#stress-note") or ""
+    assert "no AI/HPC contract" in note and "hashrisk flows btc" in note and "feedback off" in note
+    page.close()
+    assert problems == []
+    assert requests and all(u.startswith(live_server) or u.startswith("data:") for u in requests), requests

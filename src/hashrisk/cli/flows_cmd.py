@@ -6,10 +6,12 @@ functions and renders tables (or one JSON object with ``--json``).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 import typer
 from rich.table import Table
 from typer.core import TyperGroup
@@ -28,11 +30,24 @@ from hashrisk.cli.common import (
     read_user_text,
     resolve_snapshot,
 )
+from hashrisk.data.snapshot import NetworkSnapshot
+from hashrisk.data.store import Store, store_path
+from hashrisk.data.stored_snapshot import snapshot_for_date
 from hashrisk.display import pct, signed_usd, usd, usd_bn, usd_m
 from hashrisk.economics.cost import production_cost
 from hashrisk.economics.fleet import FleetSpec, build_fleet
-from hashrisk.errors import InputError
+from hashrisk.errors import DataError, InputError
 from hashrisk.flows.btc import BtcFlowInputs, btc_flows
+from hashrisk.flows.calibration import (
+    FIT_END,
+    FIT_START,
+    GOAL_REL_ERROR,
+    TEST_QUARTER,
+    Calibration,
+    calibrate,
+    parse_fit_window,
+    quarter_days,
+)
 from hashrisk.flows.hpc_contracts import TOTAL, funding_gap_from_contracts, progress
 from hashrisk.flows.listed import (
     complete_miners_data,
@@ -44,6 +59,7 @@ from hashrisk.flows.listed import (
 from hashrisk.flows.miners import MinersData, MinerStress, miner_stress, miners_format, miners_from_text
 from hashrisk.flows.pensions import CASES, PensionInputs, pension_flows
 from hashrisk.hpc import SiteSpec, evaluate_site, funding_gap, with_contracts_portfolio
+from hashrisk.sim.result import Quantiles
 
 flows_app = typer.Typer(
     help="Mechanical flows: US DB pension rebalancing, treasury buying vs miners' selling.",
@@ -275,6 +291,152 @@ def miners(
         _miners_file(file, price, json_out)
     else:
         _miners_dataset(period, price, json_out)
+
+
+# ------------------------------------------------------------------------------------------- miners calibrate
+def _q(x: Quantiles | None) -> str:
+    if x is None:
+        return NOT_DISCLOSED
+    return f"{_num(x.p50)} ({_num(x.p05)}-{_num(x.p95)})"
+
+
+def _quarter_runs(quarters: list[str]) -> str:
+    """``2024Q1, 2024Q2, 2024Q3, 2025Q2`` -> ``2024Q1-2024Q3, 2025Q2``."""
+    keys = [int(q[:4]) * 4 + int(q[-1]) - 1 for q in quarters]
+    runs: list[str] = []
+    i = 0
+    while i < len(keys):
+        j = i
+        while j + 1 < len(keys) and keys[j + 1] == keys[j] + 1:
+            j += 1
+        runs.append(quarters[i] if i == j else f"{quarters[i]}-{quarters[j]}")
+        i = j + 1
+    return ", ".join(runs)
+
+
+def _missing_text(missing: list[str]) -> str:
+    """The fit's missing entries grouped: quarters with no figure, without sold / produced, partial ones."""
+    groups: dict[str, list[str]] = {}
+    partial: list[str] = []
+    for m in missing:
+        q, _, rest = m.partition(" ")
+        if ":" in rest:
+            partial.append(m)
+        else:
+            groups.setdefault({"": "none", "sold": "no sold", "produced": "no produced"}[rest], []).append(q)
+    parts = [f"{k}: {_quarter_runs(v)}" for k, v in groups.items()]
+    return "; ".join([*parts, *partial]) or "none"
+
+
+def _stored_daily(home: Path | None, day: dt.date) -> tuple[pd.DataFrame, NetworkSnapshot | None, str | None]:
+    """The stored daily frame and the snapshot of `day` (None with the store's reason when it has none)."""
+    if not store_path(home).exists():
+        why = f"no store at {store_path(home)}"
+        return pd.DataFrame(), None, why
+    with Store(home, read_only=True) as store:
+        daily = store.daily_frame()
+    try:
+        return daily, snapshot_for_date(day, home=home), None
+    except DataError as exc:
+        return daily, None, str(exc)
+
+
+def _print_calibration(cal: Calibration) -> None:
+    fit, test = cal.fit, cal.test
+    ft = Table(title=f"Fit: share of production sold, disclosed periods inside {fit.start}:{fit.end}")
+    for col in ("company", "produced", "sold", "share sold", "basis", "periods used", "missing"):
+        ft.add_column(col, justify="right" if col in ("produced", "sold", "share sold") else "left")
+    for r in fit.rows:
+        ft.add_row(
+            r.company,
+            _num(r.produced_btc),
+            _num(r.sold_btc, ",.2f"),
+            pct(r.share_sold, 1),
+            r.basis,
+            ", ".join(r.periods) or NOT_DISCLOSED,
+            _missing_text(r.missing),
+        )
+    console.print(ft)
+    for line in (*fit.notes, fit.not_fitted):
+        console.print(line, highlight=False)
+    if test.status != "ran":
+        m = test.missing
+        console.print(
+            f"Test quarter {test.quarter} ({test.first_day}..{test.last_day}) not run: the store lacks what it needs.",
+            highlight=False,
+        )
+        if "price_days" in m:
+            console.print(
+                f"  daily closes missing for {m['price_days_count']} day(s): {', '.join(m['price_days'])}",
+                highlight=False,
+            )
+        if "snapshot" in m:
+            console.print(f"  {m['snapshot']}", highlight=False)
+        console.print(f"  get them with {m['how_to_get']}; no price is made up.", highlight=False)
+        return
+    tt = Table(
+        title=f"Test {test.quarter} on the realised prices from {test.start_day} ({test.paths:,} paths): "
+        "BTC sold, p50 (p05-p95)"
+    )
+    for col in ("company", "share sold", "sold", "of which production", "treasury drawn", "disclosed sold"):
+        tt.add_column(col, justify="left" if col == "company" else "right")
+    for c in test.companies:
+        tt.add_row(
+            c.company,
+            f"{pct(c.share_sold, 1)} ({c.share_sold_basis})",
+            _q(c.sold_btc),
+            _q(c.sold_production_btc),
+            _q(c.treasury_drawn_btc),
+            f"{_num(c.disclosed_sold_btc)} ({c.disclosed_coverage})",
+        )
+    pub = test.published
+    tt.add_row(
+        "TOTAL listed",
+        "",
+        _q(test.total_sold_btc),
+        "",
+        "",
+        NOT_DISCLOSED if pub is None else f"{pub['qualifier']} {pub['value']:,.0f} (published)",
+    )
+    console.print(tt)
+    if pub is not None:
+        verdict = "within" if test.within_goal else "outside"
+        console.print(
+            f"median vs published: {test.rel_error_p50:+.1%}, {verdict} the {GOAL_REL_ERROR:.0%} goal "
+            f"(published: {pub['qualifier']} {pub['value']:,.0f} BTC, a press figure; its source is in --json)",
+            highlight=False,
+        )
+    console.print(
+        f"covered: {', '.join(test.covered) or 'none'}; left out: "
+        + ("; ".join(f"{k} ({v})" for k, v in test.left_out.items()) or "none"),
+        highlight=False,
+    )
+    for line in test.notes:
+        console.print(line, highlight=False)
+
+
+@handle_errors
+def miners_calibrate(
+    fit: str = typer.Option(
+        f"{FIT_START}:{FIT_END}", "--fit", help="Fit window START:END (YYYY-MM-DD), inside the default."
+    ),
+    test: str = typer.Option(TEST_QUARTER, "--test", help="Test quarter YYYYQn, after the fit window."),
+    paths: int = typer.Option(1000, "--paths", min=1, help="Monte-Carlo paths of the test quarter."),
+    home: Path | None = typer.Option(
+        None, "--home", help="Data directory (default: $HASHRISK_HOME or the user data dir).", file_okay=False
+    ),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Calibrate the listed miners' selling: fit the share of production sold on the 2024-2025 disclosures, then
+    run the test quarter on its stored realised prices and compare BTC sold with what was disclosed."""
+    window = parse_fit_window(fit)
+    first, _ = quarter_days(test)
+    daily, snap, why = _stored_daily(home, first - dt.timedelta(days=1))
+    result = calibrate(window, test, daily, snap, snapshot_problem=why, paths=paths)
+    if json_out:
+        emit_json(result.to_dict())
+        return
+    _print_calibration(result)
 
 
 # ------------------------------------------------------------------------------------------- hpc
@@ -627,8 +789,9 @@ def flows_btc(
 
 miners_app = typer.Typer(
     cls=default_group("stress"),
-    help="Listed miners: disclosed figures and cash stress (`hashrisk miners [FILE]`, the default `miners stress`) "
-    "or pools and coinbase flows measured on your own node (`hashrisk miners onchain`).",
+    help="Listed miners: disclosed figures and cash stress (`hashrisk miners [FILE]`, the default `miners stress`), "
+    "calibration against the disclosed sales (`hashrisk miners calibrate`) or pools and coinbase flows measured on "
+    "your own node (`hashrisk miners onchain`).",
 )
 
 
@@ -639,6 +802,7 @@ def register(app: typer.Typer) -> None:
 
     miners_app.command("stress")(miners)
     miners_app.command("onchain")(miners_onchain)
+    miners_app.command("calibrate")(miners_calibrate)
     app.add_typer(miners_app, name="miners")
     app.add_typer(hpc_app, name="hpc")
     app.add_typer(flows_app, name="flows")

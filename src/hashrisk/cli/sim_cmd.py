@@ -36,8 +36,11 @@ from hashrisk.cli.common import (
 from hashrisk.data.snapshot import NetworkSnapshot
 from hashrisk.data.store import Store
 from hashrisk.display import eh_s, pct, usd
-from hashrisk.economics.fleet import FleetSpec
+from hashrisk.economics.cost import production_cost
+from hashrisk.economics.fleet import FleetSpec, build_fleet
 from hashrisk.errors import InputError
+from hashrisk.flows.btc import BtcFlowInputs, btc_flows
+from hashrisk.flows.owners import with_listed_owners
 from hashrisk.sim.arrays import SERIES, ChunkOutputs
 from hashrisk.sim.engine import BACKENDS, Backend, simulate
 from hashrisk.sim.loading import (
@@ -49,9 +52,9 @@ from hashrisk.sim.loading import (
     with_referenced_files,
 )
 from hashrisk.sim.prices import parse_price_csv
-from hashrisk.sim.result import Quantiles, SimResult, SimSummary
+from hashrisk.sim.result import RUNWAY_CAP_MONTHS, Quantiles, SimResult, SimSummary
 from hashrisk.sim.scenario import Scenario, default_scenario_yaml
-from hashrisk.sim.stress import CANNED_SHOCKS, stress_scenario, stress_summary
+from hashrisk.sim.stress import CANNED_SHOCKS, run_stress, with_treasury_buying
 
 scenario_app = typer.Typer(help="Write and check simulation scenarios.", no_args_is_help=True)
 
@@ -144,6 +147,14 @@ def _snapshot(scenario: Scenario, home: Path | None) -> NetworkSnapshot:
     """The scenario's start day from the store, else the latest complete stored day, else the embedded one."""
     day = scenario.start.start_date
     return resolve_snapshot(None, None if day is None else day.isoformat(), home)
+
+
+def measured_treasury_buying(snapshot: NetworkSnapshot) -> float:
+    """Corporate treasuries' BTC buying as `hashrisk flows btc` measures it (packaged purchases per day x the
+    snapshot's price) [USD/day]."""
+    cost = production_cost(snapshot, build_fleet(FleetSpec.default(), snapshot.hashrate_ths), 0.05)
+    flows = btc_flows(BtcFlowInputs.packaged(), snapshot, cost)
+    return float(flows.components_btc_per_day["treasury_purchases"] * snapshot.price_usd)
 
 
 # ------------------------------------------------------------------------------------------- parquet writer
@@ -407,6 +418,7 @@ def simulate_command(
     check_work(scenario_work(scenario), yes, "--paths", scenario.paths)
     scenario = fill_from_store(scenario, home)
     snapshot = _snapshot(scenario, home)
+    scenario = with_listed_owners(scenario, snapshot.date)
     res = _run(scenario, snapshot, show_progress=not json_out, out=out, backend=kernel)
     figures = res.figures()
     if json_out:
@@ -451,16 +463,25 @@ def stress_command(
     scenario_file: Path | None = typer.Option(None, "--scenario", help="Base scenario YAML.", dir_okay=False),
     paths: int = typer.Option(2_000, "--paths", help="Monte-Carlo paths per shock."),
     horizon_days: int = typer.Option(90, "--horizon-days", help="Days simulated."),
+    treasury_buying: float | None = typer.Option(
+        None,
+        "--treasury-buying-usd-per-day",
+        help="Corporate treasuries' buying netted against miners' sales in the feedback [USD/day] (default: "
+        "what `hashrisk flows btc` measures, unless the scenario sets its own; 0: none).",
+    ),
     seed: int | None = SEED_OPTION,
     start: str | None = START_OPTION,
     home: Path | None = HOME_OPTION,
     yes: bool = YES_OPTION,
     json_out: bool = JSON_OPTION,
 ) -> None:
-    """Canned price shocks from the snapshot: hashrate offline, next retargets, BTC sold, amplification."""
+    """Canned price shocks from the snapshot: hashrate offline, next retargets, who is forced to sell (production
+    sold, treasury drawn, capital raised, runway), the BTC the AI/HPC capex forces out, amplification."""
     shocks = [parse_shock(s) for s in shock] if shock else list(CANNED_SHOCKS)
     if days < 1:
         raise InputError("--days", days, "a number of days >= 1")
+    if treasury_buying is not None and not (math.isfinite(treasury_buying) and treasury_buying >= 0):
+        raise InputError("--treasury-buying-usd-per-day", treasury_buying, "a finite amount >= 0 [USD/day]")
     base = _apply_options(
         load_scenario(scenario_file),
         paths=paths,
@@ -472,10 +493,26 @@ def stress_command(
     )
     check_work(len(shocks) * scenario_work(base), yes, "--paths", base.paths)
     snapshot = _snapshot(base, home)
-    results = []
-    for x in shocks:
-        res = _run(stress_scenario(base, x, days, vol), snapshot, show_progress=not json_out, out=None)
-        results.append((res, stress_summary(res, x, days)))
+    base = with_listed_owners(base, snapshot.date)
+    if treasury_buying is not None:
+        base = base.with_params({"net_flows.treasury_buying_usd_per_day": treasury_buying})
+        basis = "--treasury-buying-usd-per-day"
+    elif base.net_flows.treasury_buying_usd_per_day == 0:
+        base = with_treasury_buying(base, measured_treasury_buying(snapshot))
+        basis = "measured by `hashrisk flows btc` (packaged treasury purchases per day x the start price)"
+    else:
+        basis = "the scenario's net_flows"
+    results = [
+        run_stress(
+            base,
+            x,
+            days,
+            vol,
+            lambda sc: _run(sc, snapshot, show_progress=not json_out, out=None),
+            net_flows_basis=basis,
+        )
+        for x in shocks
+    ]
     if json_out:
         first = results[0][0]
         emit_json(
@@ -490,6 +527,36 @@ def stress_command(
             }
         )
         return
+    _print_stress(base, results)
+
+
+def _runway(months: float) -> str:
+    if not math.isfinite(months):
+        return "n/a"
+    return (
+        f">= {RUNWAY_CAP_MONTHS:.0f} months (cap)" if months >= RUNWAY_CAP_MONTHS else f"{months:,.1f} months"
+    )
+
+
+def stress_owner_split(o: dict[str, Any]) -> str:
+    """``"sold = production + treasury BTC (share of its BTC)"``, means over paths (they add up)."""
+    share = o["treasury_drawn_share_of_start_btc"]["mean"]
+    return (
+        f"{o['sold_btc']['mean']:,.0f} = {o['sold_production_btc']['mean']:,.0f} + "
+        f"{o['treasury_drawn_btc']['mean']:,.0f} BTC"
+        + (f" ({pct(share)} of its BTC)" if math.isfinite(share) else "")
+    )
+
+
+def stress_owner_funding(o: dict[str, Any]) -> str:
+    """``"capital raised USD (its cost USD); runway"`` (raised: mean over paths; runway: median)."""
+    return (
+        f"{usd(o['capital_raised_usd']['mean'])} ({usd(o['raise_cost_usd']['mean'])}); "
+        f"{_runway(o['runway_months']['p50'])}"
+    )
+
+
+def _print_stress(base: Scenario, results: list[tuple[SimResult, dict[str, Any]]]) -> None:
     first = results[0][0]
     st = first.start
     table = Table(
@@ -545,17 +612,42 @@ def stress_command(
         ),
     )
     row("BTC sold over the horizon", lambda s: trio(s["btc_sold"]["total_btc"], _btc))
+    for i, o in enumerate(results[0][1]["owners"]):
+        name = o["owner"]
+        row(
+            f"{name}: BTC sold = production + treasury drawn (mean)",
+            lambda s, i=i: stress_owner_split(s["owners"][i]),
+        )
+        row(
+            f"{name}: capital raised (its cost, mean); runway (p50)",
+            lambda s, i=i: stress_owner_funding(s["owners"][i]),
+        )
+    row(
+        "BTC the AI/HPC capex forces out (p50)",
+        lambda s: _btc(s["ai_hpc_forced"]["treasury_drawn_btc"]["p50"]),
+    )
     row(
         "max drawdown, feedback on / off (p50)",
         lambda s: (
             f"{pct(s['amplification']['max_drawdown_on_p50'])} / {pct(s['amplification']['max_drawdown_off_p50'])}"
         ),
     )
+    row(
+        "amplification: drawdown ratio on / off (p50)",
+        lambda s: f"{s['amplification']['max_drawdown_ratio_p50']:.3f}",
+    )
     row("price vol ratio on / off (mean)", lambda s: f"{s['amplification']['vol_ratio_mean']:.3f}")
     console.print(table)
+    s0 = results[0][1]
+    nf = s0["net_flows"]
     console.print(
-        "Shock spread evenly over the window, then zero drift; feedback = square-root impact of miners' sales "
-        "above the start day's (assumptions: `hashrisk scenario new`).",
+        "Shock spread evenly over the window, then zero drift. Feedback = square-root impact of net mechanical "
+        f"sales above the start day's: miners' sales minus treasury buying of {usd(nf['treasury_buying_usd_per_day'])}"
+        f"/day ({nf['basis']}) and ETF flows of {usd(nf['etf_usd_per_day'])}/day; 'off' = the same shock and "
+        "seed without the feedback. Owners: the listed miners of the start day (balance sheets from the cited "
+        "datasets; every value's document or 'assumption' in `hashrisk stress --json` -> owners[].sources) and "
+        f"the rest of the network (assumptions). Runway capped at 120 months. AI/HPC: {s0['ai_hpc_forced']['note']} "
+        "(other assumptions: `hashrisk scenario new`).",
         highlight=False,
     )
 

@@ -34,6 +34,7 @@ from hashrisk.cli.sim_cmd import (
 from hashrisk.data.store import Store
 from hashrisk.data.stored_snapshot import snapshot_for_date
 from hashrisk.errors import DataError, InputError
+from hashrisk.flows.owners import with_listed_owners
 from hashrisk.sim.backcast import (
     DEFAULT_CALIBRATION_GRID,
     DEFAULT_WINDOWS,
@@ -105,6 +106,7 @@ def sweep_command(
     snapshot = None
     if base.start.start_date is not None:
         snapshot = snapshot_for_date(base.start.start_date)
+        base = with_listed_owners(base, snapshot.date)
     res = run_sweep(
         base,
         points,

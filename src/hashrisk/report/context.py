@@ -26,7 +26,7 @@ from hashrisk.errors import InputError
 from hashrisk.sim.engine import Backend, simulate
 from hashrisk.sim.result import SimResult
 from hashrisk.sim.scenario import Scenario
-from hashrisk.sim.stress import CANNED_SHOCKS
+from hashrisk.sim.stress import CANNED_SHOCKS, run_stress, with_treasury_buying
 
 if TYPE_CHECKING:
     from hashrisk.analytics.tracking import Event, History
@@ -154,15 +154,41 @@ class ReportContext:
         return Scenario().with_params(params)
 
     @cached_property
+    def treasury_buying_usd_per_day(self) -> float:
+        """Corporate treasuries' BTC buying as ``hashrisk flows btc`` measures it: the packaged purchases per
+        day x the snapshot's price [USD/day]."""
+        from hashrisk.flows.btc import BtcFlowInputs, btc_flows
+
+        flows = btc_flows(BtcFlowInputs.packaged(), self.snapshot, self.cost)
+        return float(flows.components_btc_per_day["treasury_purchases"] * self.snapshot.price_usd)
+
+    @cached_property
+    def stress_scenario(self) -> Scenario:
+        """:attr:`base_scenario` with the listed owners of the snapshot's day and, when it leaves it at 0, the
+        measured treasury buying in ``net_flows`` (as ``hashrisk stress`` does by default)."""
+        from hashrisk.flows.owners import with_listed_owners
+
+        base = with_listed_owners(self.base_scenario, self.snapshot.date)
+        return with_treasury_buying(base, self.treasury_buying_usd_per_day)
+
+    @cached_property
     def stress(self) -> tuple[StressRun, ...]:
         """The −10/−20/−30% shocks of ``hashrisk stress`` (same scenario construction and summary)."""
-        from hashrisk.sim.stress import stress_scenario, stress_summary
-
+        base = self.stress_scenario
+        basis = (
+            "measured by `hashrisk flows btc` (packaged treasury purchases per day x the snapshot's price)"
+        )
         runs = []
         for shock in STRESS_SHOCKS:
-            scenario = stress_scenario(self.base_scenario, shock, self.stress_shock_days, None)
-            res = simulate(scenario, self.snapshot, backend=self.backend)
-            runs.append(StressRun(shock, res, stress_summary(res, shock, self.stress_shock_days)))
+            res, summary = run_stress(
+                base,
+                shock,
+                self.stress_shock_days,
+                None,
+                lambda sc: simulate(sc, self.snapshot, backend=self.backend),
+                net_flows_basis=basis,
+            )
+            runs.append(StressRun(shock, res, summary))
         return tuple(runs)
 
     @property

@@ -28,6 +28,7 @@ from hashrisk.report.context import ReportContext, StressRun
 from hashrisk.report.model import Chart as ChartBlock
 from hashrisk.report.model import Figures, KeyFigure, Paragraph, Section, Skipped, Table
 from hashrisk.report.sections_evaluation import evaluation_section
+from hashrisk.report.sections_forced import forced_selling_section
 from hashrisk.report.sections_listed import listed_section
 from hashrisk.report.sections_measured import (
     efficiency_section,
@@ -620,9 +621,25 @@ _SIM_FIELDS = (
     "treasury.initial_cash_days_of_opex",
     "treasury.share_sold",
     "treasury.debt_service_usd_per_day",
+    "financing.cost_at_start",
+    "financing.price_elasticity",
+    "financing.max_raise_cost",
+    "net_flows.treasury_buying_usd_per_day",
+    "net_flows.etf_usd_per_day",
     "impact.k",
     "impact.daily_volume_usd",
 )
+
+
+def _owner_sources(ctx: ReportContext) -> Table:
+    """Each listed owner's balance-sheet values and the document (or 'assumption') each comes from."""
+    scenario = ctx.stress_scenario
+    rows = tuple((o.name, name, source) for o in scenario.owners or () for name, source in o.sources.items())
+    return Table(
+        ("owner", "field", "source"),
+        rows or (("none", "-", "the scenario has no listed owners"),),
+        caption=f"Simulation owners (listed miners) as of {ctx.snapshot.date}: cited documents and assumptions",
+    )
 
 
 def provenance_section(ctx: ReportContext) -> Section:
@@ -685,12 +702,13 @@ def provenance_section(ctx: ReportContext) -> Section:
         Table(("item", "value", "status"), fleet_rows, caption="Fleet and cost assumptions"),
     ]
     try:
-        scenario = ctx.base_scenario
+        scenario = ctx.stress_scenario
         desc = field_descriptions() | field_descriptions(type(scenario.price), "price.")
         sim_rows = tuple((f, _val(scenario.get_param(f)), desc.get(f, "")) for f in _SIM_FIELDS)
         blocks.append(
             Table(("parameter", "value", "description"), sim_rows, caption="Simulation assumptions")
         )
+        blocks.append(_owner_sources(ctx))
     except HashriskError as exc:
         blocks.append(Paragraph(f"Simulation assumptions unavailable: {exc}", kind="note"))
     blocks.append(
@@ -740,6 +758,7 @@ SECTIONS: tuple[tuple[str, str, SectionBuilder], ...] = (
     ("efficiency", "Fleet efficiency against published costs", efficiency_section),
     ("next_adjustment", "The next difficulty adjustment", next_adjustment_section),
     ("stress", "Stress scenarios: -10%, -20%, -30%", stress_section),
+    ("forced_selling", "Who is forced to sell", forced_selling_section),
     ("history", "History", history_section),
     ("sensitivity", "Sensitivity now versus past cycles", sensitivity_section),
     ("evaluation", "How good is the model", evaluation_section),

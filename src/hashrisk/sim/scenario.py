@@ -479,11 +479,12 @@ class FleetBehaviour(_Model):
 
 # --------------------------------------------------------------------------------------------- treasuries
 class TreasurySpec(_Model):
-    """The rest of the network: the miners outside ``owners`` (private and hosted miners, whose balance
-    sheets are not disclosed), as one owner of the fleet's cohorts and of new deployments.
+    """The rest of the network: the miners outside ``owners``, one owner of the fleet's cohorts.
 
+    Private and hosted miners, whose balance sheets are not disclosed; they also own new deployments.
     Each day it sells ``share_sold`` of its production and pays power, other cash opex and debt service in
-    cash; a shortfall is met by selling its BTC, then by borrowing at the cost of capital (:class:`FinancingSpec`).
+    cash; a shortfall is met by selling its BTC, then by borrowing at the cost of capital
+    (:class:`FinancingSpec`).
     """
 
     initial_btc: float = Field(

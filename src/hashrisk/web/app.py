@@ -8,6 +8,7 @@ Routes (OpenAPI spec at ``/openapi.json``), one router per area under :mod:`hash
     GET  /api/breakeven          one machine (hashrisk breakeven)
     GET  /api/next-adjustment    the next difficulty adjustment                               routes.snapshot
     POST /api/simulate           one price shock through the simulator (capped size, time limit) routes.sim
+    POST /api/stress             the -10/-20/-30% shocks: who is forced to sell (capped, timed)  routes.sim
     GET  /api/flows              institutional flows: pension rebalancing, treasury buying vs miners' selling
     GET  /api/history            the tracking history over ?since=&until= (thinned: ?max_points=)   routes.history
     GET  /api/history/coverage   which days are stored

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from hashrisk.economics.machine import MachineEconomics
 
@@ -125,10 +125,22 @@ class AdjustmentOut(BaseModel):
     lock_in_time_utc: dict[str, str] | None = None
 
 
-class SimulateIn(BaseModel):
-    """A price shock through the simulator (``hashrisk stress`` for one shock), with size caps."""
+class _RequestIn(BaseModel):
+    """A JSON request body: unknown fields refused, and ``true``/``false`` refused where a number is due
+    (pydantic's lax mode would read them as 1/0)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError(f"{str(value).lower()} is not a number (a JSON number is due)")
+        return value
+
+
+class SimulateIn(_RequestIn):
+    """A price shock through the simulator (``hashrisk stress`` for one shock), with size caps."""
 
     shock_pct: float = Field(
         default=-20.0, ge=-90.0, le=100.0, allow_inf_nan=False, description="Price change over the shock [%]."
@@ -174,6 +186,32 @@ class SimulateOut(BaseModel):
     dates: list[dt.date]
     fans: dict[str, Fan] = Field(description="price_usd, hashrate_ths, difficulty, sold_btc, offline_share.")
     summary: dict[str, Any]
+
+
+class StressIn(_RequestIn):
+    """The -10/-20/-30% shocks of ``hashrisk stress`` from a day's snapshot, with size caps."""
+
+    date: dt.date | None = Field(default=None, description="Start from the stored snapshot of this day.")
+    paths: int = Field(default=300, ge=1, le=2_000, description="Monte-Carlo paths per shock.")
+    horizon_days: int = Field(default=90, ge=2, le=365, description="Days simulated.")
+    seed: int = Field(default=2026, ge=0, le=2**32 - 1, description="Random seed.")
+
+
+class StressOut(BaseModel):
+    """The -10/-20/-30% shocks of ``hashrisk stress`` from the day's snapshot: one summary per shock
+    (:func:`hashrisk.sim.stress.stress_summary`: ``owners`` with production sold / treasury drawn [BTC], capital
+    raised and its cost [USD], runway [months] and the sources of each balance sheet; ``ai_hpc_forced`` [BTC];
+    ``amplification`` with and without the feedback; ``net_flows`` [USD/day] with their basis)."""
+
+    date: dt.date
+    price_usd: float
+    paths: int
+    horizon_days: int
+    shock_days: int
+    seed: int
+    backend: str
+    elapsed_s: float
+    shocks: list[dict[str, Any]]
 
 
 class FlowsOut(BaseModel):

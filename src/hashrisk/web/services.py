@@ -56,6 +56,10 @@ class WebServices:
         self.fleet_spec = FleetSpec.default()
         self.executor = ThreadPoolExecutor(max_workers=MAX_CONCURRENT_SIMS, thread_name_prefix="hashrisk-sim")
         self.slots = threading.BoundedSemaphore(MAX_CONCURRENT_SIMS)
+        # the canned stress shocks (POST /api/stress) run one at a time on their own thread, so the dashboard's
+        # stress panel never takes the slider's simulation slots
+        self.stress_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hashrisk-stress")
+        self.stress_slots = threading.BoundedSemaphore(1)
         self.stored_snapshot = lru_cache(maxsize=32)(self._stored_snapshot)
         self._cost_cached = lru_cache(maxsize=64)(self._cost_for)
         self._curve_cached = lru_cache(maxsize=32)(self._curve_for)

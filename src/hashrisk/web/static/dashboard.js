@@ -1,6 +1,7 @@
 // hashrisk dashboard: an as-of date picker and a window selector that every panel follows, a price slider
 // driving the cost curve, the share underwater and the stress fan, the history charts and "What changed", and
-// the pools and coinbase flows scanned from the user's own node (/api/onchain, from the window's first day).
+// the pools and coinbase flows scanned from the user's own node (/api/onchain, from the window's first day), and
+// who is forced to sell under the -10/-20/-30% shocks (POST /api/stress, from the as-of day).
 // Every number comes from the JSON API of the same server; plotly.js is served locally (/static/plotly.min.js).
 "use strict";
 
@@ -27,6 +28,7 @@
   let loadSeq = 0;
   let historySeq = 0;
   let onchainSeq = 0;
+  let stressSeq = 0;
   let coverage = { stored: false };
   let asOf = null; // null: the embedded snapshot (nothing stored)
   const timers = {};
@@ -500,6 +502,84 @@
     document.body.dataset.onchain = tag + "|" + o.blocks;
   }
 
+  // -- who is forced to sell under the canned shocks (POST /api/stress) ---------------------------------------
+  const RUNWAY_CAP = 120; // hashrisk.sim.result.RUNWAY_CAP_MONTHS
+  const months = (x) => (x === null || x === undefined ? "n/a" : x >= RUNWAY_CAP ? ">= " + RUNWAY_CAP + " (cap)"
+    : x.toFixed(1));
+  const whole = (x) => (x === null || x === undefined ? "n/a" : Math.round(x).toLocaleString("en-US"));
+  const shockLabel = (s) => (s.shock_pct > 0 ? "+" : "") + s.shock_pct.toFixed(0) + "%";
+
+  function fillStress(body) {
+    const owners = $("stress-owners").querySelector("tbody");
+    const loop = $("stress-loop").querySelector("tbody");
+    owners.replaceChildren();
+    loop.replaceChildren();
+    for (const s of body.shocks) {
+      for (const o of s.owners) {
+        const tr = document.createElement("tr");
+        tr.dataset.owner = o.owner;
+        cell(tr, shockLabel(s));
+        const name = cell(tr, o.owner);
+        // provenance of the balance sheet: each value's document or "assumption: ..."
+        name.title = Object.entries(o.sources).map(([k, v]) => k + ": " + v).join("\n");
+        const share = o.treasury_drawn_share_of_start_btc.mean;
+        cell(tr, whole(o.sold_btc.mean), true);
+        cell(tr, whole(o.sold_production_btc.mean), true);
+        cell(tr, whole(o.treasury_drawn_btc.mean) + (share === null ? "" : " (" + pct(share) + ")"), true);
+        cell(tr, usd(o.capital_raised_usd.mean) + " (" + usd(o.raise_cost_usd.mean) + ")", true);
+        cell(tr, months(o.runway_months.p50), true);
+        owners.append(tr);
+      }
+      const a = s.amplification;
+      const tr = document.createElement("tr");
+      cell(tr, shockLabel(s));
+      cell(tr, whole(s.ai_hpc_forced.treasury_drawn_btc.mean), true);
+      cell(tr, pct(a.max_drawdown_on_p50), true);
+      cell(tr, pct(a.max_drawdown_off_p50), true);
+      cell(tr, a.max_drawdown_ratio_p50 === null ? "n/a" : a.max_drawdown_ratio_p50.toFixed(3), true);
+      loop.append(tr);
+    }
+    const first = body.shocks[0];
+    const nf = first.net_flows;
+    $("stress-note").textContent = "Means over " + body.paths.toLocaleString("en-US") + " paths x " +
+      body.horizon_days + " days from " + body.date + " (production sold + treasury drawn = BTC sold; the shock " +
+      "unfolds over " + body.shock_days + " days). Owners: the listed miners of the day, balance sheets from " +
+      "the cited datasets (hover an owner for each value's document or 'assumption'), and the rest of the " +
+      "network (assumptions). Treasury buying netted in the feedback: " + usd(nf.treasury_buying_usd_per_day) +
+      "/day, " + nf.basis + ". AI/HPC: " + first.ai_hpc_forced.note + " Amplification: " +
+      first.amplification.definition + ".";
+  }
+
+  // one stress request at a time from this page (the server runs one at a time): a new as-of day waits for the
+  // run in flight, and only the newest day's answer is shown
+  let stressChain = Promise.resolve();
+  function loadStress() {
+    const seq = ++stressSeq;
+    stressChain = stressChain.then(() => (seq === stressSeq ? fetchStress(seq) : undefined));
+    return stressChain;
+  }
+
+  async function fetchStress(seq) {
+    $("stress-message").hidden = false;
+    $("stress-message").textContent = "running the shocks…";
+    try {
+      const body = await getJSON("/api/stress", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ paths: 300, horizon_days: 90, date: asOf }),
+      });
+      if (seq !== stressSeq) return;
+      fillStress(body);
+      $("stress-window").textContent = "(from " + body.date + ", BTC " + usd(body.price_usd) + ")";
+      $("stress-message").hidden = true;
+      document.body.dataset.stress = body.date + "|" + body.paths;
+    } catch (err) {
+      if (seq !== stressSeq) return;
+      $("stress-message").textContent = "stress: " + err.message;
+      console.error("hashrisk dashboard: stress: " + err.message);
+    }
+  }
+
   function onDate() {
     const v = $("asof-date").value;
     if (!v || v < coverage.first_day || v > coverage.last_day) return;
@@ -507,6 +587,7 @@
     loadPanels();
     loadHistory();
     loadOnchain();
+    loadStress();
   }
 
   async function init() {
@@ -537,8 +618,10 @@
     $("onchain-pool").addEventListener("change", loadOnchain);
     const onchain = loadOnchain(); // independent of the other panels
     await loadPanels();
+    const stress = loadStress();
     await loadHistory();
     await onchain;
+    await stress;
   }
 
   document.addEventListener("DOMContentLoaded", init);
