@@ -5,10 +5,11 @@ Two steps, each a function the shells call with frames they read (the CLI reads 
 Fit (:func:`fit_share_sold`)
     Per company of the six the June-2026 reporting names, the share of production sold
     ``share_sold = sum btc_sold / sum btc_produced`` over the fit window's disclosed periods: the rule of
-    :func:`hashrisk.flows.owners.listed_owner_specs` (its ``_share_sold``, called here, not copied), applied to the
-    periods that lie inside the window. A company with no period holding both figures keeps the simulator's
-    labelled default. The cash floor and the financing parameters are **not** fitted: the dataset holds too few
-    cash and debt figures to identify them (the result counts them); they stay labelled assumptions.
+    :func:`hashrisk.flows.owners.listed_owner_specs` (``share_sold_from_periods``, called here, not copied),
+    applied to the periods that lie inside the window. A company with no period holding both figures keeps
+    the simulator's labelled default. The cash floor and the financing parameters are **not** fitted: the
+    dataset holds too few cash and debt figures to identify them (the result counts them); they stay
+    labelled assumptions.
 
 Test quarter (:func:`simulate_test_quarter`)
     Conditional on the realised price path: from the stored snapshot of the day before the quarter, the
@@ -46,9 +47,9 @@ from hashrisk.flows.owners import (
     SHARE_SOLD_YEARS,
     listed_owner_specs,
     load_listed_debt,
+    share_sold_from_periods,
     with_listed_owners,
 )
-from hashrisk.flows.owners import _share_sold as owners_share_sold
 from hashrisk.sim.arrays import OF_DRAWN_BTC, OF_SOLD_PRODUCTION_BTC
 from hashrisk.sim.backcast import with_price_path
 from hashrisk.sim.engine import Backend, simulate
@@ -231,7 +232,7 @@ def fit_share_sold(
             ((dbt["ticker"] == ticker) & (dbt["as_of"] >= start) & (dbt["as_of"] <= end)).sum()
         )
         missing = _missing_in_window(company, per, start, end)
-        found = owners_share_sold(sel)
+        found = share_sold_from_periods(sel)
         if found is None:
             rows.append(
                 FitRow(company, ticker, math.nan, math.nan, MINERS_SHARE_SOLD, "default", [], missing)

@@ -205,7 +205,7 @@ def _fleet_means() -> tuple[float, float]:
     )
 
 
-def _share_sold(rows: pd.DataFrame) -> tuple[float, str] | None:
+def share_sold_from_periods(rows: pd.DataFrame) -> tuple[float, str] | None:
     """sum sold / sum produced over the 2024-2025 periods with both; None without any."""
     sel = rows[
         rows["metric"].isin(["btc_produced", "btc_sold"])
@@ -461,7 +461,7 @@ def listed_owner_specs(
                 "assumption: not disclosed in the dataset; starts at its cash floor (no sale on the first day "
                 "just to reach it)"
             )
-        share = _share_sold(rows)
+        share = share_sold_from_periods(rows)
         if share is not None:
             share_sold = share[0]
             src["share_sold"] = f"fact (derived): {share[1]}"

@@ -173,7 +173,8 @@ def forced_selling_section(ctx: ReportContext) -> Section:
                 caption="The AI/HPC capex's share of the forced selling, and the amplification of the price fall",
             ),
             Paragraph(
-                f"AI/HPC: {first['ai_hpc_forced']['note']}. Amplification: {first['amplification']['definition']}.",
+                f"AI/HPC: {first['ai_hpc_forced']['note'].rstrip('.')}. "
+                f"Amplification: {first['amplification']['definition']}.",
                 kind="note",
             ),
             Figures(tuple(items)),
