@@ -188,6 +188,7 @@ def stress_summary(
     amp = s.amplification
     rts = s.retargets[:2]
     nf = res.scenario.net_flows
+    buy_usd = nf.treasury_buying_usd_per_day + nf.etf_usd_per_day
     return {
         "shock_pct": 100.0 * shock,
         "shock_days": days,
@@ -224,7 +225,11 @@ def stress_summary(
         "p_any_retarget_drop": s.difficulty_drop.p_any_retarget,
         "btc_sold": {
             "during_shock_btc_per_day_mean": float(np.mean(sold_mean[:d])) if d > 0 else float(sold_mean[0]),
-            "baseline_btc_per_day": float(res.meta["impact_baseline_sold_btc_per_day"]),
+            # the start day's expected sales (gross, comparable with the sales above); the feedback's baseline is
+            # net of the mechanical buying (net_baseline_btc_per_day)
+            "baseline_btc_per_day": float(res.meta["impact_baseline_sold_btc_per_day"])
+            + (buy_usd / res.start.price_usd if res.scenario.impact.baseline == "start" else 0.0),
+            "net_baseline_btc_per_day": float(res.meta["impact_baseline_sold_btc_per_day"]),
             "total_btc": s.miner_btc_sold.total_btc.to_dict(),
             "forced_btc": s.miner_btc_sold.forced_btc.to_dict(),
         },
