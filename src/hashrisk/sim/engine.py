@@ -677,6 +677,15 @@ def finalize(prep: PreparedRun, acc: SimAccumulator, meta: dict[str, object] | N
         "impact_baseline_sold_btc_per_day": prep.setup.baseline_sold_btc,
         "deploy_orders_at_start_ths_per_day": prep.setup.orders0_ths_per_day,
     }
+    info["owners"] = [str(x) for x in prep.owners["owner"]]
+    if prep.scenario.owners is None:
+        day, _ = default_owners()
+        info["owners_basis"] = (
+            f"packaged owners as of {day} (hashrisk/sim/data/{DEFAULT_OWNERS_FILE})"
+            if start.date == day
+            else f"no listed owners: the packaged ones are as of {day}; pass the owners of {start.date} "
+            "(hashrisk.flows.owners.with_listed_owners, as the CLI does for a stored day)"
+        )
     info.update(meta or {})
     return SimResult(
         scenario=prep.scenario,

@@ -568,7 +568,7 @@ class OwnerSpec(_Model):
     )
     pue: float = Field(default=1.10, ge=1, le=3, allow_inf_nan=False, description="Facility overhead.")
     power_price_usd_per_kwh: float = Field(
-        ge=0, le=1, allow_inf_nan=False, description="All-in power price [USD/kWh]."
+        gt=0, le=1, allow_inf_nan=False, description="All-in power price [USD/kWh]."
     )
     other_costs_usd_per_day: float = Field(
         default=0.0,
