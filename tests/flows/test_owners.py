@@ -96,54 +96,27 @@ def test_packaged_debt_rows_are_cited_and_dated() -> None:
     assert (debt["principal_usd"] >= 0).all()
 
 
-def test_debt_loader_names_line_field_and_value() -> None:
-    with pytest.raises(InputError, match=r"listed_debt\[line 1\]\.source_date"):
-        load_listed_debt(
-            debt_frame(
-                [
-                    {
-                        "company": "A",
-                        "ticker": "AAA",
-                        "instrument": "n",
-                        "as_of": "2026-01-01",
-                        "principal_usd": "1",
-                        "coupon_rate": "0",
-                        "source_date": "",
-                    }
-                ]
-            )
-        )
-    with pytest.raises(InputError, match=r"line 1\]\.coupon_rate: got '5'"):
-        load_listed_debt(
-            debt_frame(
-                [
-                    {
-                        "company": "A",
-                        "ticker": "AAA",
-                        "instrument": "n",
-                        "as_of": "2026-01-01",
-                        "principal_usd": "1",
-                        "coupon_rate": "5",
-                    }
-                ]
-            )
-        )
-    with pytest.raises(InputError, match=r"source_url"):
-        load_listed_debt(
-            debt_frame(
-                [
-                    {
-                        "company": "A",
-                        "ticker": "AAA",
-                        "instrument": "n",
-                        "as_of": "2026-01-01",
-                        "principal_usd": "1",
-                        "coupon_rate": "0",
-                        "source_url": "https://secwatch.observer/x",
-                    }
-                ]
-            )
-        )
+DEBT_ROW = {
+    "company": "A",
+    "ticker": "AAA",
+    "instrument": "n",
+    "as_of": "2026-01-01",
+    "principal_usd": "1",
+    "coupon_rate": "0",
+}
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"source_date": ""}, r"listed_debt\[line 1\]\.source_date"),
+        ({"coupon_rate": "5"}, r"line 1\]\.coupon_rate: got '5'"),
+        ({"source_url": "https://secwatch.observer/x"}, r"source_url"),
+    ],
+)
+def test_debt_loader_names_line_field_and_value(bad: dict[str, str], message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        load_listed_debt(debt_frame([{**DEBT_ROW, **bad}]))
 
 
 # ------------------------------------------------------------------------------------------- by hand

@@ -166,7 +166,8 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _iso_date(value: Any, fld: str, required: bool) -> dt.date | None:
+def iso_date_cell(value: Any, fld: str, required: bool) -> dt.date | None:
+    """A dataset cell as a date (ISO ``YYYY-MM-DD``); None for an empty optional cell; InputError naming `fld`."""
     s = _text(value)
     if not s:
         if required:
@@ -220,7 +221,9 @@ def load_contracts(frame: pd.DataFrame | None = None) -> pd.DataFrame:
         for c in ("capex_total_usd",):
             row[c] = _number(rec.get(c), f"{where}.{c}", required=False)
         for c in _DATES:
-            row[c] = _iso_date(rec.get(c), f"{where}.{c}", required=c in ("announced_date", "source_date"))
+            row[c] = iso_date_cell(
+                rec.get(c), f"{where}.{c}", required=c in ("announced_date", "source_date")
+            )
         lo, hi = row["capex_usd_per_it_mw_low"], row["capex_usd_per_it_mw_high"]
         if math.isnan(lo) != math.isnan(hi) or (not math.isnan(lo) and lo > hi):
             raise InputError(f"{where}.capex_usd_per_it_mw_low", (lo, hi), "both empty, or low <= high")
@@ -262,8 +265,8 @@ def load_deliveries(frame: pd.DataFrame | None = None, contracts: pd.DataFrame |
         cid = row["contract_id"]
         if cid not in by_id.index:
             raise InputError(f"{where}.contract_id", cid, "the id of a contract in the contracts table")
-        row["as_of"] = _iso_date(rec.get("as_of"), f"{where}.as_of", required=True)
-        row["source_date"] = _iso_date(rec.get("source_date"), f"{where}.source_date", required=True)
+        row["as_of"] = iso_date_cell(rec.get("as_of"), f"{where}.as_of", required=True)
+        row["source_date"] = iso_date_cell(rec.get("source_date"), f"{where}.source_date", required=True)
         s = _text(rec.get("mw_delivered"))
         try:
             mw = float(s)
@@ -357,7 +360,7 @@ def _as_date(as_of: dt.date | str | None, default: dt.date) -> dt.date:
     if as_of is None:
         return default
     if isinstance(as_of, str):
-        d = _iso_date(as_of, "as_of", required=True)
+        d = iso_date_cell(as_of, "as_of", required=True)
         assert d is not None
         return d
     return as_of

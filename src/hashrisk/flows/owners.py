@@ -43,8 +43,9 @@ import pandas as pd
 import yaml
 
 from hashrisk.economics.fleet import MINERS_SHARE_SOLD, FleetSpec, build_fleet
+from hashrisk.economics.machine import energy_kwh_per_ths_day
 from hashrisk.errors import InputError
-from hashrisk.flows.hpc_contracts import load_contracts, load_deliveries, read_commented_csv
+from hashrisk.flows.hpc_contracts import iso_date_cell, load_contracts, load_deliveries, read_commented_csv
 from hashrisk.flows.listed import PUBLISHED_Q1_2026_SALES, load_listed_miners, source_domain_allowed
 from hashrisk.sim.scenario import OwnerSpec, Scenario
 
@@ -93,17 +94,6 @@ def _packaged_debt_text() -> str:
     return resources.files("hashrisk.flows").joinpath("data", DEBT_FILE).read_text(encoding="utf-8")
 
 
-def _date(value: str, where: str, required: bool) -> dt.date | None:
-    if not value:
-        if required:
-            raise InputError(where, value, "an ISO date YYYY-MM-DD")
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(where, value, "an ISO date YYYY-MM-DD") from None
-
-
 def _float(value: str, where: str, lo: float, hi: float) -> float:
     try:
         x = float(value)
@@ -145,10 +135,10 @@ def load_listed_debt(frame: pd.DataFrame | None = None) -> pd.DataFrame:
         for c in ("company", "ticker", "instrument", "source_title"):
             if not row[c] or row[c].lower() == "nan":
                 raise InputError(f"{where}.{c}", rec.get(c), "a non-empty text")
-        row["as_of"] = _date(row["as_of"], f"{where}.as_of", required=True)
-        row["source_date"] = _date(row["source_date"], f"{where}.source_date", required=True)
-        row["maturity_date"] = _date(row["maturity_date"], f"{where}.maturity_date", required=False)
-        row["put_date"] = _date(row["put_date"], f"{where}.put_date", required=False)
+        row["as_of"] = iso_date_cell(row["as_of"], f"{where}.as_of", required=True)
+        row["source_date"] = iso_date_cell(row["source_date"], f"{where}.source_date", required=True)
+        row["maturity_date"] = iso_date_cell(row["maturity_date"], f"{where}.maturity_date", required=False)
+        row["put_date"] = iso_date_cell(row["put_date"], f"{where}.put_date", required=False)
         row["principal_usd"] = _float(row["principal_usd"], f"{where}.principal_usd", 0.0, 1e12)
         row["coupon_rate"] = _float(row["coupon_rate"], f"{where}.coupon_rate", 0.0, 1.0)
         if not source_domain_allowed(row["source_url"]):
@@ -195,6 +185,14 @@ def _latest(rows: pd.DataFrame, metric: str) -> Any | None:
         return None
     m = m.assign(_m=(m["freq"] == "M").astype(int)).sort_values(["period_end", "_m"], kind="stable")
     return next(m.tail(1).itertuples())
+
+
+def _cited_or(rows: pd.DataFrame, metric: str, fallback: float, assumption: str) -> tuple[float, str]:
+    """The latest disclosed `metric` with its citation, else `fallback` labelled ``assumption: ...``."""
+    rec = _latest(rows, metric)
+    if rec is None:
+        return fallback, f"assumption: {assumption}"
+    return float(rec.value), _cite(rec)
 
 
 def _fleet_means() -> tuple[float, float]:
@@ -421,46 +419,30 @@ def listed_owner_specs(
         rec, label = hashrate
         hashrate_ths = float(rec.value)
         src["hashrate_ths"] = f"{_cite(rec)}; {label} hashrate"
-        eff_rec = _latest(rows, "fleet_efficiency_j_per_th")
-        if eff_rec is not None:
-            eff = float(eff_rec.value)
-            src["efficiency_j_per_th"] = _cite(eff_rec)
-        else:
-            eff = eff_fleet
-            src["efficiency_j_per_th"] = (
-                f"assumption: not in the dataset; the default network fleet's hashrate-weighted mean at the "
-                f"machine, {eff_fleet:.4g} J/TH (fleet_default.toml; about 20.9 J/TH at the wall / PUE 1.1)"
-            )
-        price_rec = _latest(rows, "power_cost_usd_per_kwh")
-        if price_rec is not None:
-            price = float(price_rec.value)
-            src["power_price_usd_per_kwh"] = _cite(price_rec)
-        else:
-            price = price_fleet
-            src["power_price_usd_per_kwh"] = (
-                f"assumption: not in the dataset; the default network fleet's hashrate-weighted mean power price, "
-                f"{price_fleet:.4g} USD/kWh (fleet_default.toml)"
-            )
+        eff, src["efficiency_j_per_th"] = _cited_or(
+            rows,
+            "fleet_efficiency_j_per_th",
+            eff_fleet,
+            f"not in the dataset; the default network fleet's hashrate-weighted mean at the machine, "
+            f"{eff_fleet:.4g} J/TH (fleet_default.toml; about 20.9 J/TH at the wall / PUE 1.1)",
+        )
+        price, src["power_price_usd_per_kwh"] = _cited_or(
+            rows,
+            "power_cost_usd_per_kwh",
+            price_fleet,
+            f"not in the dataset; the default network fleet's hashrate-weighted mean power price, "
+            f"{price_fleet:.4g} USD/kWh (fleet_default.toml)",
+        )
         src["pue"] = f"assumption: {DEFAULT_PUE} (the simulator's default facility overhead)"
-        btc_rec = _latest(rows, "btc_held")
-        if btc_rec is not None:
-            btc = float(btc_rec.value)
-            src["btc"] = _cite(btc_rec)
-        else:
-            btc = 0.0
-            src["btc"] = "assumption: 0, not disclosed in the dataset"
-        power_usd_per_day = hashrate_ths * eff * DEFAULT_PUE * 24.0 / 1000.0 * price
+        btc, src["btc"] = _cited_or(rows, "btc_held", 0.0, "0, not disclosed in the dataset")
+        power_usd_per_day = hashrate_ths * float(energy_kwh_per_ths_day(eff, DEFAULT_PUE)) * price
         floor = round(CASH_FLOOR_DAYS * power_usd_per_day, 2)
-        cash_rec = _latest(rows, "cash_usd")
-        if cash_rec is not None:
-            cash = float(cash_rec.value)
-            src["cash_usd"] = _cite(cash_rec)
-        else:
-            cash = floor
-            src["cash_usd"] = (
-                "assumption: not disclosed in the dataset; starts at its cash floor (no sale on the first day "
-                "just to reach it)"
-            )
+        cash, src["cash_usd"] = _cited_or(
+            rows,
+            "cash_usd",
+            floor,
+            "not disclosed in the dataset; starts at its cash floor (no sale on the first day just to reach it)",
+        )
         share = share_sold_from_periods(rows)
         if share is not None:
             share_sold = share[0]

@@ -113,12 +113,23 @@ class Cohorts:
     cash_cost_usd_per_ths_day: FloatArray
 
 
+def cash_cost(
+    efficiency_j_per_th: npt.ArrayLike,
+    pue: npt.ArrayLike,
+    power_price_usd_per_kwh: npt.ArrayLike,
+    other: float,
+) -> FloatArray:
+    """Cash cost [USD/(TH/s)/day]: power at the wall, ``energy_kwh_per_ths_day(e, pue) * p_kwh``, times
+    ``1 + other`` (other cash opex as a share of power)."""
+    power: FloatArray = energy_kwh_per_ths_day(efficiency_j_per_th, pue) * np.asarray(power_price_usd_per_kwh)
+    return power * (1.0 + other)
+
+
 def cash_cost_usd_per_ths_day(fleet: Fleet) -> FloatArray:
-    """Cash cost of each fleet cohort [USD/(TH/s)/day]: power at the wall plus other cash opex."""
-    power: FloatArray = (
-        energy_kwh_per_ths_day(fleet.efficiency_j_per_th, fleet.pue) * fleet.power_price_usd_per_kwh
+    """Cash cost of each fleet cohort [USD/(TH/s)/day] (:func:`cash_cost` of its members)."""
+    return cash_cost(
+        fleet.efficiency_j_per_th, fleet.pue, fleet.power_price_usd_per_kwh, fleet.other_opex_share_of_power
     )
-    return power * (1.0 + fleet.other_opex_share_of_power)
 
 
 def aggregate_cohorts(fleet: Fleet, n_cohorts: int) -> Cohorts:
@@ -349,14 +360,10 @@ def prepare(scenario: Scenario, snapshot: NetworkSnapshot | None = None) -> Prep
     # ---- owners: one cohort each (their own efficiency and power price); the fleet's cohorts are the rest
     owners = resolve_owners(scenario, snap.date)
     n_listed = len(owners)
-    o_cost = np.array(
-        [
-            float(energy_kwh_per_ths_day(o.efficiency_j_per_th, o.pue))
-            * o.power_price_usd_per_kwh
-            * (1.0 + spec.costs.other_opex_share_of_power)
-            for o in owners
-        ]
-    )
+    o_eff = np.array([o.efficiency_j_per_th for o in owners])
+    o_pue = np.array([o.pue for o in owners])
+    o_pp = np.array([o.power_price_usd_per_kwh for o in owners])
+    o_cost = cash_cost(o_eff, o_pue, o_pp, spec.costs.other_opex_share_of_power)
     o_cap = np.array([o.hashrate_ths for o in owners])
     o_online = rev0 / o_cost >= 1.0 - band if fb.initial_online == "profitable" else np.ones(n_listed, bool)
     h_rest = h0 - float(o_cap[o_online].sum())
@@ -374,9 +381,9 @@ def prepare(scenario: Scenario, snapshot: NetworkSnapshot | None = None) -> Prep
     owner_names = [o.name for o in owners] + [REST]
     retirable = np.ones(cost.size, np.uint8)
     eff, pue, pp, hw = (
-        np.concatenate([coh.efficiency_j_per_th, [o.efficiency_j_per_th for o in owners]]),
-        np.concatenate([coh.pue, [o.pue for o in owners]]),
-        np.concatenate([coh.power_price_usd_per_kwh, [o.power_price_usd_per_kwh for o in owners]]),
+        np.concatenate([coh.efficiency_j_per_th, o_eff]),
+        np.concatenate([coh.pue, o_pue]),
+        np.concatenate([coh.power_price_usd_per_kwh, o_pp]),
         np.concatenate([coh.hardware_usd_per_th, np.full(n_listed, np.nan)]),
     )
     dep = fb.deploy
@@ -391,11 +398,7 @@ def prepare(scenario: Scenario, snapshot: NetworkSnapshot | None = None) -> Prep
             if dep.power_price_usd_per_kwh is not None
             else float(np.median(fleet.power_price_usd_per_kwh))
         )
-        dep_cost = (
-            float(energy_kwh_per_ths_day(dep_eff, dep.pue))
-            * dep_pp
-            * (1.0 + spec.costs.other_opex_share_of_power)
-        )
+        dep_cost = float(cash_cost(dep_eff, dep.pue, dep_pp, spec.costs.other_opex_share_of_power))
         allin = dep_cost + dep_hw / spec.costs.depreciation_days
         deploy_cohort = cost.size
         labels.append(f"new deployments ({name})")

@@ -436,7 +436,7 @@ class State(NamedTuple):
     streak: Any  # (P, C) days above the restart band while off
     btc: Any  # (P, O)
     cash: Any  # (P, O)
-    acc: Any  # (P, O, N_OF) owners' totals
+    acc: Any  # (P, O, OF_BTC_END) owners' flow totals (OF_* columns before the end state)
     ring: Any  # (L, P) orders arriving by slot
     ever: Any  # capacity ever installed
     price: Any
@@ -531,7 +531,7 @@ def run_xp(
         streak=xp.zeros((n_p, n_c), i64),
         btc=xp.tile(s.btc0, (n_p, 1)),
         cash=xp.tile(s.cash0_usd, (n_p, 1)),
-        acc=xp.zeros((n_p, n_o, N_OF), f64),
+        acc=xp.zeros((n_p, n_o, OF_BTC_END), f64),  # the flow totals; the end state is appended at the end
         ring=xp.full((lead, n_p), s.orders0_ths_per_day, f64),
         ever=ops.sum_cohorts(cap0),
         price=price,
@@ -665,8 +665,6 @@ def run_xp(
                 xp.where(raised > 0.0, raised * raise_cost / (1.0 - raise_cost), 0.0),
                 need,
                 routine * price[:, None],
-                xp.zeros_like(prod),
-                xp.zeros_like(prod),
             ],
             axis=-1,
         )
@@ -739,9 +737,7 @@ def run_xp(
         "h_min": _safe_div(xp, st.h_min, st.h_start, 1.0),
         "btc_end": ops.sum_cohorts(st.btc),
         "cash_end": ops.sum_cohorts(st.cash),
-        "owner_f": xp.concatenate(
-            [st.acc[:, :, :OF_BTC_END], st.btc[:, :, None], st.cash[:, :, None]], axis=-1
-        ),
+        "owner_f": xp.concatenate([st.acc, st.btc[:, :, None], st.cash[:, :, None]], axis=-1),
         "tot_sub": st.tot_sub,
         "tip": st.tip,
         "n_ret": st.n_ret,

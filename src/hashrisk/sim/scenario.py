@@ -528,7 +528,11 @@ class DebtSpec(_Model):
     name: str = Field(min_length=1, description="Instrument, e.g. '0% convertible notes due 2030'.")
     principal_usd: float = Field(ge=0, allow_inf_nan=False, description="Principal outstanding [USD].")
     annual_rate: float = Field(
-        default=0.0, ge=0, le=1, allow_inf_nan=False, description="Coupon or interest rate per year."
+        default=0.0,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description="Coupon or interest rate per year (0 for zero-coupon notes; the default when not given).",
     )
     maturity: dt.date | None = Field(default=None, description="Repayment date (null: beyond any horizon).")
     source: str = Field(default="", description="Document, date and link, or 'assumption: ...'.")
@@ -566,7 +570,13 @@ class OwnerSpec(_Model):
     efficiency_j_per_th: float = Field(
         gt=0, le=1_000, allow_inf_nan=False, description="Fleet efficiency at the machine [J/TH]."
     )
-    pue: float = Field(default=1.10, ge=1, le=3, allow_inf_nan=False, description="Facility overhead.")
+    pue: float = Field(
+        default=1.10,
+        ge=1,
+        le=3,
+        allow_inf_nan=False,
+        description="Facility overhead. Assumption when not given: 1.10, CBECI's best-guess PUE.",
+    )
     power_price_usd_per_kwh: float = Field(
         gt=0, le=1, allow_inf_nan=False, description="All-in power price [USD/kWh]."
     )
@@ -574,7 +584,7 @@ class OwnerSpec(_Model):
         default=0.0,
         ge=0,
         allow_inf_nan=False,
-        description="Cash costs other than power (site opex, SG&A) [USD/day].",
+        description="Cash costs other than power (site opex, SG&A) [USD/day]. Assumption when not given: 0.",
     )
     btc: float = Field(ge=0, allow_inf_nan=False, description="BTC held at the start (incl. pledged).")
     cash_usd: float = Field(ge=0, allow_inf_nan=False, description="Cash and equivalents at the start [USD].")
@@ -582,7 +592,7 @@ class OwnerSpec(_Model):
         default=0.0,
         ge=0,
         allow_inf_nan=False,
-        description="Cash below which the owner sells BTC or raises capital [USD].",
+        description="Cash below which the owner sells BTC or raises capital [USD]. Assumption when not given: 0.",
     )
     share_sold: float = Field(
         ge=0, le=1, allow_inf_nan=False, description="Share of each day's production sold on the day."
@@ -590,7 +600,7 @@ class OwnerSpec(_Model):
     policy: Literal["sell_btc", "raise_capital"] = Field(
         default="sell_btc",
         description="Meeting a shortfall: sell_btc (treasury first, then capital), raise_capital (capital "
-        "while it costs at most financing.max_raise_cost, else BTC first).",
+        "while it costs at most financing.max_raise_cost, else BTC first). Assumption when not given: sell_btc.",
     )
     debt: list[DebtSpec] = Field(default_factory=list, description="Debt and convertibles outstanding.")
     flows: list[CashFlowSpec] = Field(
